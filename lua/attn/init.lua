@@ -1,0 +1,32 @@
+-- attn: the Lua half of attnlab's `attn` table.
+--
+-- The C half ("attn.core") holds tensors and their kernels; this file adds
+-- what reads better in Lua, so a student can open it and see how it works.
+
+local attn = require "attn.core"
+
+--- attn.time(fn, n): run fn n times (default 5, after one warm-up call) and
+-- return the median wall time in seconds, plus the fastest and slowest.
+function attn.time(fn, n)
+  n = n or 5
+  assert(type(fn) == "function", "time: expected a function, got " .. type(fn))
+  assert(math.type(n) == "integer" and n >= 1, "time: n must be a positive integer")
+  fn()
+  local times = {}
+  for i = 1, n do
+    local t0 = attn.clock()
+    fn()
+    times[i] = attn.clock() - t0
+  end
+  table.sort(times)
+  local mid = (n + 1) // 2
+  local median = n % 2 == 1 and times[mid] or (times[mid] + times[mid + 1]) / 2
+  return median, times[1], times[n]
+end
+
+local ok, help = pcall(require, "attn.help")
+if ok and type(help) == "table" then
+  attn.help = help.help
+end
+
+return attn

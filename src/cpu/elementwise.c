@@ -1,0 +1,228 @@
+/*
+ * elementwise.c: fill, copy, random draws, binary and unary maps on the CPU.
+ *
+ * Every kernel walks its operands with iter.h, so any strides work, and the
+ * inner loop has a unit-stride fast path the compiler vectorises. Long
+ * loops poll the Ctrl-C flag once per row block.
+ */
+#include <config.h>
+
+#include <math.h>
+
+#include "../core/error.h"
+#include "../core/interrupt.h"
+#include "../core/rng.h"
+#include "cpu.h"
+#include "iter.h"
+
+// Poll Ctrl-C about every million elements.
+#define POLL_ELEMS (1 << 20)
+
+int cpu_fill(Tensor *out, float value) {
+    const Tensor *ops[1] = {out};
+    Iter it;
+    iter_init(&it, 1, ops);
+    for (int64_t r = 0; r < it.rows; r++) {
+        float *p[1];
+        iter_row(&it, r, p);
+        int64_t s = iter_step(&it, 0);
+        for (int64_t i = 0; i < it.inner; i++)
+            p[0][i * s] = value;
+    }
+    return AT_OK;
+}
+
+int cpu_copy(Tensor *out, const Tensor *src) {
+    const Tensor *ops[2] = {out, src};
+    Iter it;
+    iter_init(&it, 2, ops);
+    int64_t so = iter_step(&it, 0), ss = iter_step(&it, 1);
+    for (int64_t r = 0; r < it.rows; r++) {
+        float *p[2];
+        iter_row(&it, r, p);
+        if (so == 1 && ss == 1)
+            for (int64_t i = 0; i < it.inner; i++)
+                p[0][i] = p[1][i];
+        else
+            for (int64_t i = 0; i < it.inner; i++)
+                p[0][i * so] = p[1][i * ss];
+    }
+    return AT_OK;
+}
+
+int cpu_rand_uniform(Tensor *out, uint64_t key, uint64_t counter) {
+    rng_fill_uniform(tensor_data(out), tensor_numel(out), key, counter);
+    return AT_OK;
+}
+
+int cpu_rand_normal(Tensor *out, uint64_t key, uint64_t counter) {
+    rng_fill_normal(tensor_data(out), tensor_numel(out), key, counter);
+    return AT_OK;
+}
+
+/* ---- binary ----------------------------------------------------------- */
+
+static inline float f_add(float x, float y) { return x + y; }
+static inline float f_sub(float x, float y) { return x - y; }
+static inline float f_mul(float x, float y) { return x * y; }
+static inline float f_div(float x, float y) { return x / y; }
+static inline float f_pow(float x, float y) { return y == 2.0f ? x * x : powf(x, y); }
+// max/min propagate NaN, as numpy's maximum/minimum do.
+static inline float f_max(float x, float y) { return (x != x || x > y) ? x : y; }
+static inline float f_min(float x, float y) { return (x != x || x < y) ? x : y; }
+static inline float f_eq(float x, float y) { return x == y ? 1.0f : 0.0f; }
+static inline float f_ne(float x, float y) { return x != y ? 1.0f : 0.0f; }
+static inline float f_lt(float x, float y) { return x < y ? 1.0f : 0.0f; }
+static inline float f_le(float x, float y) { return x <= y ? 1.0f : 0.0f; }
+static inline float f_gt(float x, float y) { return x > y ? 1.0f : 0.0f; }
+static inline float f_ge(float x, float y) { return x >= y ? 1.0f : 0.0f; }
+
+/* One row: o contiguous; a, b with strides sa, sb (0 = broadcast). The
+   three branches let the compiler vectorise the common layouts. */
+#define BINARY_ROW(F)                                                                      \
+    static void row_##F(float *o, const float *a, const float *b, int64_t n, int64_t sa,  \
+                        int64_t sb) {                                                      \
+        if (sa == 1 && sb == 1) {                                                          \
+            for (int64_t i = 0; i < n; i++)                                                \
+                o[i] = F(a[i], b[i]);                                                      \
+        } else if (sa == 1 && sb == 0) {                                                   \
+            const float y = b[0];                                                          \
+            for (int64_t i = 0; i < n; i++)                                                \
+                o[i] = F(a[i], y);                                                         \
+        } else if (sa == 0 && sb == 1) {                                                   \
+            const float x = a[0];                                                          \
+            for (int64_t i = 0; i < n; i++)                                                \
+                o[i] = F(x, b[i]);                                                         \
+        } else {                                                                           \
+            for (int64_t i = 0; i < n; i++)                                                \
+                o[i] = F(a[i * sa], b[i * sb]);                                            \
+        }                                                                                  \
+    }
+
+BINARY_ROW(f_add)
+BINARY_ROW(f_sub)
+BINARY_ROW(f_mul)
+BINARY_ROW(f_div)
+BINARY_ROW(f_pow)
+BINARY_ROW(f_max)
+BINARY_ROW(f_min)
+BINARY_ROW(f_eq)
+BINARY_ROW(f_ne)
+BINARY_ROW(f_lt)
+BINARY_ROW(f_le)
+BINARY_ROW(f_gt)
+BINARY_ROW(f_ge)
+
+typedef void (*BinaryRow)(float *, const float *, const float *, int64_t, int64_t, int64_t);
+
+static const BinaryRow binary_rows[BIN_COUNT] = {
+    [BIN_ADD] = row_f_add, [BIN_SUB] = row_f_sub, [BIN_MUL] = row_f_mul,
+    [BIN_DIV] = row_f_div, [BIN_POW] = row_f_pow, [BIN_MAX] = row_f_max,
+    [BIN_MIN] = row_f_min, [BIN_EQ] = row_f_eq,   [BIN_NE] = row_f_ne,
+    [BIN_LT] = row_f_lt,   [BIN_LE] = row_f_le,   [BIN_GT] = row_f_gt,
+    [BIN_GE] = row_f_ge,
+};
+
+int cpu_binary(BinaryOp op, Tensor *out, const Tensor *a, const Tensor *b) {
+    const Tensor *ops[3] = {out, a, b};
+    Iter it;
+    iter_init(&it, 3, ops);
+    BinaryRow row = binary_rows[op];
+    int64_t sa = iter_step(&it, 1), sb = iter_step(&it, 2), done = 0;
+    for (int64_t r = 0; r < it.rows; r++) {
+        float *p[3];
+        iter_row(&it, r, p);
+        row(p[0], p[1], p[2], it.inner, sa, sb);
+        if ((done += it.inner) >= POLL_ELEMS) {
+            done = 0;
+            if (at_check_interrupt("elementwise"))
+                return AT_EINTR;
+        }
+    }
+    return AT_OK;
+}
+
+/* ---- unary ------------------------------------------------------------ */
+
+static inline float u_neg(float x) { return -x; }
+static inline float u_exp(float x) { return expf(x); }
+static inline float u_log(float x) { return logf(x); }
+static inline float u_sqrt(float x) { return sqrtf(x); }
+static inline float u_abs(float x) { return fabsf(x); }
+static inline float u_tanh(float x) { return tanhf(x); }
+// Written so that neither branch overflows: exp of a non-positive number.
+static inline float u_sigmoid(float x) {
+    if (x >= 0.0f)
+        return 1.0f / (1.0f + expf(-x));
+    float e = expf(x);
+    return e / (1.0f + e);
+}
+static inline float u_relu(float x) { return x > 0.0f ? x : 0.0f; }
+static inline float u_gelu(float x) { return 0.5f * x * (1.0f + erff(x * 0.70710678118654752f)); }
+static inline float u_gelu_tanh(float x) {
+    const float k = 0.79788456080286536f; // sqrt(2 / pi)
+    return 0.5f * x * (1.0f + tanhf(k * (x + 0.044715f * x * x * x)));
+}
+static inline float u_sin(float x) { return sinf(x); }
+static inline float u_cos(float x) { return cosf(x); }
+static inline float u_square(float x) { return x * x; }
+static inline float u_reciprocal(float x) { return 1.0f / x; }
+static inline float u_sign(float x) { return (float)((x > 0.0f) - (x < 0.0f)); }
+
+#define UNARY_ROW(F)                                                                       \
+    static void row_##F(float *o, const float *a, int64_t n, int64_t sa) {                \
+        if (sa == 1)                                                                       \
+            for (int64_t i = 0; i < n; i++)                                                \
+                o[i] = F(a[i]);                                                            \
+        else                                                                               \
+            for (int64_t i = 0; i < n; i++)                                                \
+                o[i] = F(a[i * sa]);                                                       \
+    }
+
+UNARY_ROW(u_neg)
+UNARY_ROW(u_exp)
+UNARY_ROW(u_log)
+UNARY_ROW(u_sqrt)
+UNARY_ROW(u_abs)
+UNARY_ROW(u_tanh)
+UNARY_ROW(u_sigmoid)
+UNARY_ROW(u_relu)
+UNARY_ROW(u_gelu)
+UNARY_ROW(u_gelu_tanh)
+UNARY_ROW(u_sin)
+UNARY_ROW(u_cos)
+UNARY_ROW(u_square)
+UNARY_ROW(u_reciprocal)
+UNARY_ROW(u_sign)
+
+typedef void (*UnaryRow)(float *, const float *, int64_t, int64_t);
+
+static const UnaryRow unary_rows[UN_COUNT] = {
+    [UN_NEG] = row_u_neg,         [UN_EXP] = row_u_exp,
+    [UN_LOG] = row_u_log,         [UN_SQRT] = row_u_sqrt,
+    [UN_ABS] = row_u_abs,         [UN_TANH] = row_u_tanh,
+    [UN_SIGMOID] = row_u_sigmoid, [UN_RELU] = row_u_relu,
+    [UN_GELU] = row_u_gelu,       [UN_GELU_TANH] = row_u_gelu_tanh,
+    [UN_SIN] = row_u_sin,         [UN_COS] = row_u_cos,
+    [UN_SQUARE] = row_u_square,   [UN_RECIPROCAL] = row_u_reciprocal,
+    [UN_SIGN] = row_u_sign,
+};
+
+int cpu_unary(UnaryOp op, Tensor *out, const Tensor *a) {
+    const Tensor *ops[2] = {out, a};
+    Iter it;
+    iter_init(&it, 2, ops);
+    UnaryRow row = unary_rows[op];
+    int64_t sa = iter_step(&it, 1), done = 0;
+    for (int64_t r = 0; r < it.rows; r++) {
+        float *p[2];
+        iter_row(&it, r, p);
+        row(p[0], p[1], it.inner, sa);
+        if ((done += it.inner) >= POLL_ELEMS) {
+            done = 0;
+            if (at_check_interrupt("elementwise"))
+                return AT_EINTR;
+        }
+    }
+    return AT_OK;
+}

@@ -1,0 +1,90 @@
+/*
+ * ops.h: the backend table, one function pointer per primitive, per device.
+ *
+ * The ops layer (the .c files of src/ops, declared in tensor_ops.h) checks arguments,
+ * works out shapes, allocates results and then calls exactly one entry of
+ * the backend that owns the operands. Kernels therefore see tensors that
+ * are already valid:
+ *   - `out` is freshly allocated and contiguous unless the entry says not;
+ *   - inputs are strided views, already broadcast (expanded) to the shape
+ *     the entry documents, all on the backend's device.
+ * Every entry returns AT_OK or a status with a message (at_error). A NULL
+ * entry means "not on this device": the ops layer reports it by name.
+ */
+#ifndef AT_OPS_H
+#define AT_OPS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../core/tensor.h"
+
+typedef enum {
+    BIN_ADD, BIN_SUB, BIN_MUL, BIN_DIV, BIN_POW, BIN_MAX, BIN_MIN,
+    BIN_EQ, BIN_NE, BIN_LT, BIN_LE, BIN_GT, BIN_GE, // 1 or 0
+    BIN_COUNT
+} BinaryOp;
+
+typedef enum {
+    UN_NEG, UN_EXP, UN_LOG, UN_SQRT, UN_ABS, UN_TANH, UN_SIGMOID, UN_RELU,
+    UN_GELU,      // exact: x * Phi(x), with erf
+    UN_GELU_TANH, // the tanh approximation GPT-2 uses
+    UN_SIN, UN_COS, UN_SQUARE, UN_RECIPROCAL, UN_SIGN,
+    UN_COUNT
+} UnaryOp;
+
+typedef enum { RED_SUM, RED_MEAN, RED_MAX, RED_MIN, RED_ARGMAX, RED_ARGMIN, RED_COUNT } ReduceOp;
+
+typedef struct Backend {
+    const char *name; // "cpu", "cuda"
+
+    /* Memory. alloc returns AT_ENOMEM with a message when it cannot. */
+    int (*alloc)(void **out, size_t nbytes);
+    void (*release)(void *ptr);
+    int (*upload)(void *dst, const void *host_src, size_t nbytes);
+    int (*download)(void *host_dst, const void *src, size_t nbytes);
+
+    /* out (any strides) = value */
+    int (*fill)(Tensor *out, float value);
+    /* out (any strides) = src (same shape, any strides, may be expanded) */
+    int (*copy)(Tensor *out, const Tensor *src);
+    /* out (contiguous) = the stream's draw starting at block `counter`
+       (see core/rng.h): uniform in [0,1) or standard normal. */
+    int (*rand_uniform)(Tensor *out, uint64_t key, uint64_t counter);
+    int (*rand_normal)(Tensor *out, uint64_t key, uint64_t counter);
+
+    /* out = a op b; a and b expanded to out's shape. */
+    int (*binary)(BinaryOp op, Tensor *out, const Tensor *a, const Tensor *b);
+    /* out = f(a), a of out's shape. */
+    int (*unary)(UnaryOp op, Tensor *out, const Tensor *a);
+    /* out = reduce of a over dim; out has a's shape with dim removed.
+       ARGMAX/ARGMIN write 0-based indices as floats. */
+    int (*reduce)(ReduceOp op, Tensor *out, const Tensor *a, int dim);
+    /* out = softmax of a along dim, out of a's shape. */
+    int (*softmax)(Tensor *out, const Tensor *a, int dim);
+    /* out (B..., M, N) = a (B..., M, K) @ b (B..., K, N); batch dims of a and
+       b are already expanded to out's, the last two dims of a and b may be
+       any strides. */
+    int (*matmul)(Tensor *out, const Tensor *a, const Tensor *b);
+
+    /* Worker threads for this backend's kernels (and its BLAS). */
+    int (*set_threads)(int n);
+    int (*get_threads)(void);
+} Backend;
+
+/* The backend of a device, or NULL with a message saying why it is not
+   there (not built, no driver, no GPU). Probes the device once. */
+const Backend *backend_get(Device device);
+/* The backend for t's device; never NULL for a tensor that exists. */
+const Backend *backend_of(const Tensor *t);
+/* "cpu" or "cuda". */
+const char *device_name(Device device);
+/* Parse "cpu" / "cuda" / "cuda:0"; -1 with a message when unknown. */
+int device_parse(const char *name, Device *out);
+/* A line about the device for humans: the GPU's name, or why there is none. */
+const char *device_describe(Device device);
+
+/* The CPU backend (src/cpu/backend.c). */
+const Backend *cpu_backend(void);
+
+#endif
