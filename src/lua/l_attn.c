@@ -43,6 +43,9 @@ static int shape_args(lua_State *L, int64_t *shape, Device *dev, const char *who
         luaL_error(L, "%s: argument %d is a %s, expected a size or an options table", who, opts,
                    luaL_typename(L, opts));
     *dev = lt_device_opt(L, opts);
+    int64_t numel;
+    if (shape_check(who, ndim, shape, &numel))
+        lt_error(L);
     return ndim;
 }
 
@@ -61,7 +64,10 @@ static int l_ones(lua_State *L) { return filled(L, 1.0f, "ones"); }
 static int l_full(lua_State *L) {
     int64_t shape[AT_MAXDIM];
     luaL_checktype(L, 1, LUA_TTABLE);
+    int64_t numel;
     int ndim = lt_shape(L, 1, shape, "full");
+    if (shape_check("full", ndim, shape, &numel))
+        return lt_error(L);
     float v = (float)luaL_checknumber(L, 2);
     Device dev = lt_device_opt(L, 3);
     Tensor **slot = lt_push_slot(L);
@@ -124,6 +130,7 @@ static int l_seed(lua_State *L) {
 /* Tensors from the list at arg 1 (coerced on the first one's device). */
 static int tensor_list(lua_State *L, Tensor ***out, const char *who) {
     luaL_checktype(L, 1, LUA_TTABLE);
+    lua_settop(L, 2); // the list's tensors go above the dim argument
     int n = (int)lua_rawlen(L, 1);
     if (n < 1)
         luaL_error(L, "%s: expected a non-empty list of tensors", who);

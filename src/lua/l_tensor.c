@@ -198,8 +198,8 @@ Tensor *lt_coerce(lua_State *L, int i, Device dev, const char *who) {
         return t;
     if (lua_type(L, i) == LUA_TNUMBER || lua_istable(L, i))
         return from_table(L, i, dev, who);
-    luaL_error(L, "%s: got a %s, expected a tensor, a number or a nested table of numbers", who,
-               luaL_typename(L, i));
+    luaL_error(L, "bad argument #%d to '%s' (attn.Tensor, number or table expected, got %s)", i,
+               who, luaL_typename(L, i));
     return NULL;
 }
 
@@ -437,7 +437,7 @@ static int l_to(lua_State *L) {
     Tensor *t = lt_check(L, 1);
     Device dev;
     if (device_parse(luaL_checkstring(L, 2), &dev))
-        return lt_error(L);
+        return luaL_error(L, "to: %s", at_errmsg());
     Tensor **slot = lt_push_slot(L);
     return op_to(slot, t, dev) ? lt_error(L) : lt_done(L);
 }
@@ -591,7 +591,11 @@ static int l_softmax(lua_State *L) {
     Tensor *a = lt_check(L, 1);
     if (a->ndim == 0)
         return luaL_error(L, "softmax: needs at least 1 dim");
-    int dim = lua_isnoneornil(L, 2) ? a->ndim - 1 : lt_dim(L, 2, a->ndim, 0, "softmax");
+    // No default dim: softmax over the wrong axis is a silent, classic bug.
+    if (lua_isnoneornil(L, 2))
+        return luaL_error(L, "softmax: give the dim to normalise over (e.g. x:softmax(-1) for "
+                          "the last)");
+    int dim = lt_dim(L, 2, a->ndim, 0, "softmax");
     Tensor **slot = lt_push_slot(L);
     return op_softmax(slot, a, dim) ? lt_error(L) : lt_done(L);
 }
@@ -604,8 +608,7 @@ static int l_norm(lua_State *L) {
 
 int l_tensor_matmul(lua_State *L);
 int l_tensor_matmul(lua_State *L) {
-    Tensor *a = lt_coerce(L, 1, op_default_device(), "matmul");
-    Tensor *b = lt_coerce(L, 2, tensor_device(a), "matmul");
+    Tensor *a = lt_check(L, 1), *b = lt_check(L, 2);
     Tensor **slot = lt_push_slot(L);
     return op_matmul(slot, a, b) ? lt_error(L) : lt_done(L);
 }

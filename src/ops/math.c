@@ -183,17 +183,35 @@ int op_softmax(Tensor **out, const Tensor *a, int dim) {
     return st;
 }
 
+/* sqrt(sum(x^2)) overflows float once elements pass ~1e19, so scale by
+   the largest magnitude m first: norm = m * sqrt(sum((x/m)^2)). */
 int op_norm(Tensor **out, const Tensor *a) {
-    Tensor *sq, *sum;
+    Tensor *abs_a = NULL, *m = NULL, *scaled = NULL, *sq = NULL, *sum = NULL, *root = NULL;
+    float mv = 0.0f;
     *out = NULL;
-    if (op_unary(&sq, UN_SQUARE, a))
-        return at_errcode();
-    int st = op_reduce(&sum, RED_SUM, sq, -1, 0);
-    tensor_release(sq);
-    if (st)
-        return st;
-    st = op_unary(out, UN_SQRT, sum);
-    tensor_release(sum);
+    if (tensor_numel(a) == 0)
+        return op_full(out, 1, (int64_t[]){1}, 0.0f, tensor_device(a));
+    int st = op_unary(&abs_a, UN_ABS, a);
+    if (!st)
+        st = op_reduce(&m, RED_MAX, abs_a, -1, 0);
+    if (!st)
+        st = op_read(&mv, m);
+    if (!st && (mv == 0.0f || !isfinite(mv))) { // all zero, or inf/NaN: m says it all
+        tensor_retain(m);
+        *out = m;
+    } else if (!st) {
+        st = op_binary(&scaled, BIN_DIV, a, m);
+        if (!st)
+            st = op_unary(&sq, UN_SQUARE, scaled);
+        if (!st)
+            st = op_reduce(&sum, RED_SUM, sq, -1, 0);
+        if (!st)
+            st = op_unary(&root, UN_SQRT, sum);
+        if (!st)
+            st = op_binary(out, BIN_MUL, root, m);
+    }
+    tensor_release(abs_a), tensor_release(m), tensor_release(scaled);
+    tensor_release(sq), tensor_release(sum), tensor_release(root);
     return st;
 }
 

@@ -135,7 +135,10 @@ static int infer_shape(int64_t *shape, int ndim, int64_t numel, const Tensor *t)
     int hole = -1;
     int64_t known = 1;
     for (int i = 0; i < ndim; i++) {
-        if (shape[i] == -1 && hole < 0) {
+        if (shape[i] == -1 && hole >= 0)
+            return at_error(AT_EINVAL, "reshape: only one size may be -1 (dims %d and %d are)",
+                            hole + 1, i + 1);
+        if (shape[i] == -1) {
             hole = i;
             continue;
         }
@@ -143,10 +146,11 @@ static int infer_shape(int64_t *shape, int ndim, int64_t numel, const Tensor *t)
     }
     if (hole < 0)
         return AT_OK;
-    char a[160];
+    char a[160], b[160];
     if (known == 0 || numel % known != 0)
-        return at_error(AT_ESHAPE, "reshape: cannot infer the -1 dim of %lld elements of %s",
-                        (long long)numel, tensor_shape_str(a, sizeof a, t));
+        return at_error(AT_ESHAPE, "reshape: cannot view %lld elements of %s as %s (%lld is not a "
+                        "multiple of %lld)", (long long)numel, tensor_shape_str(a, sizeof a, t),
+                        shape_format(b, sizeof b, ndim, shape), (long long)numel, (long long)known);
     shape[hole] = numel / known;
     return AT_OK;
 }
