@@ -1,0 +1,682 @@
+-- attn.help: help(x) for the REPL.
+--
+-- One table maps a name ("attn.zeros", "Tensor:softmax", "attn.F.linear",
+-- "Module:forward") to its signature, a one-paragraph text and an example.
+-- help(fn) finds the name by identity (walking the attn table and the tensor
+-- methods); help("attn.zeros") or help("softmax") finds it by name; help()
+-- prints an overview by section; help(tensor) describes the tensor and lists
+-- its methods. Only things that exist in this build are shown: the docs for
+-- later parts of API.md wait here until their code lands.
+--
+-- M.help(x) prints and returns the text; M.text(x) only returns it.
+
+local M = {}
+
+local SECTIONS = {
+  "Tensors", "Autograd", "Functional", "Modules", "Models", "Files and tokenizers",
+  "Training", "Visualisation", "Exploring", "Devices, lessons, helpers",
+}
+
+local docs, order = {}, {}
+
+local function doc(section, name, sig, text, example)
+  docs[name] = {section = section, name = name, sig = sig, text = text, example = example}
+  order[#order + 1] = name
+end
+
+-- ---- Tensors ------------------------------------------------------------------
+local S = "Tensors"
+doc(S, "attn.tensor", "attn.tensor(tbl, {device=}) -> Tensor",
+  "a new float32 tensor from nested tables of numbers (every row the same length), " ..
+  "a number, or a copy of another tensor. the options table may name the device.",
+  "attn.tensor({{1,2},{3,4}})")
+doc(S, "attn.zeros", "attn.zeros(d1, d2, ...) -> Tensor",
+  "a new tensor of the given sizes filled with zeros. sizes may also come as one table; " ..
+  "a last table argument may hold {device=}.", "attn.zeros(2, 3)")
+doc(S, "attn.ones", "attn.ones(d1, d2, ...) -> Tensor",
+  "a new tensor of the given sizes filled with ones.", "attn.ones(2, 3)")
+doc(S, "attn.full", "attn.full({d1, d2, ...}, value) -> Tensor",
+  "a new tensor of the shape given as a table, every element set to value.",
+  "attn.full({2,3}, 7)")
+doc(S, "attn.eye", "attn.eye(n, m?) -> Tensor",
+  "the n x n identity matrix (n x m when m is given): ones on the diagonal, zeros elsewhere.",
+  "attn.eye(4)")
+doc(S, "attn.arange", "attn.arange(n) / attn.arange(a, b, step?) -> Tensor",
+  "a 1-d tensor of evenly spaced values, as in numpy: arange(n) is 0, 1, ..., n-1; " ..
+  "arange(a, b, step) is a, a+step, ... stopping before b. step may be negative or " ..
+  "fractional (default 1). these are values, not indices, so they start at 0.",
+  "attn.arange(0, 1, 0.25)  --> 0 0.25 0.5 0.75")
+doc(S, "attn.rand", "attn.rand(d1, d2, ...) -> Tensor",
+  "uniform random numbers in [0, 1). the stream is set by attn.seed and is the same on " ..
+  "every device.", "attn.seed(42); attn.rand(2, 3)")
+doc(S, "attn.randn", "attn.randn(d1, d2, ...) -> Tensor",
+  "standard normal random numbers (mean 0, standard deviation 1).", "attn.randn(4, 4)")
+doc(S, "attn.seed", "attn.seed(n?) -> n",
+  "sets the random stream to seed n, so rand and randn repeat the same numbers; without " ..
+  "an argument it returns the current seed.", "attn.seed(42)")
+doc(S, "Tensor:shape", "t:shape() -> {d1, d2, ...}",
+  "the sizes of t as a new Lua list.", "attn.zeros(2,3):shape()  --> {2, 3}")
+doc(S, "Tensor:size", "t:size(i?) -> n",
+  "the size of dimension i (1-based; -1 is the last). without i, the same as t:shape().",
+  "attn.zeros(2,3):size(2)  --> 3")
+doc(S, "Tensor:dim", "t:dim() -> n", "the number of dimensions.", "attn.zeros(2,3):dim()  --> 2")
+doc(S, "Tensor:numel", "t:numel() -> n", "the number of elements (the product of the sizes).",
+  "attn.zeros(2,3):numel()  --> 6")
+doc(S, "Tensor:device", "t:device() -> \"cpu\" | \"cuda\"", "where the data of t lives.",
+  "t:device()")
+doc(S, "Tensor:is_contiguous", "t:is_contiguous() -> boolean",
+  "true when the elements of t lie in memory in row-major order with no gaps; views such " ..
+  "as transpose usually are not.", "x:T():is_contiguous()  --> false")
+doc(S, "Tensor:get", "t:get(i, j, ...) -> number",
+  "the element at the given 1-based indices, one per dimension (negative counts from the " ..
+  "end).", "t:get(1, 1)")
+doc(S, "Tensor:set", "t:set(i, j, ..., value) -> t",
+  "writes value (stored as float32) at the given 1-based indices; views share the write.",
+  "t:set(1, 2, 5)")
+doc(S, "Tensor:item", "t:item() -> number",
+  "the value of a one-element tensor, such as the result of t:sum().", "x:sum():item()")
+doc(S, "Tensor:table", "t:table() -> nested tables",
+  "the values of t as nested Lua tables (the inverse of attn.tensor).",
+  "attn.eye(2):table()  --> {{1,0},{0,1}}")
+doc(S, "Tensor:select", "t:select(dim, i) -> Tensor",
+  "a view of slice i (1-based) along dim, with that dimension removed. t[i] is " ..
+  "t:select(1, i) (a number when t is 1-d). writes through the view change t.",
+  "x:select(2, 1)  -- first column")
+doc(S, "Tensor:narrow", "t:narrow(dim, start, len) -> Tensor",
+  "a view of len consecutive slices along dim starting at start (1-based).",
+  "x:narrow(2, 2, 3)  -- columns 2..4")
+doc(S, "Tensor:reshape", "t:reshape(d1, d2, ...) -> Tensor",
+  "the same elements in row-major order under a new shape with the same numel; one size " ..
+  "may be -1 and is inferred. a view when the layout allows, else a copy.",
+  "attn.arange(6):reshape(2, -1)")
+doc(S, "Tensor:view", "t:view(d1, d2, ...) -> Tensor", "another name for t:reshape.",
+  "x:view(-1)")
+doc(S, "Tensor:unsqueeze", "t:unsqueeze(dim) -> Tensor",
+  "a view with a new dimension of size 1 inserted at position dim (1..t:dim()+1).",
+  "attn.ones(3):unsqueeze(1):shape()  --> {1, 3}")
+doc(S, "Tensor:squeeze", "t:squeeze(dim?) -> Tensor",
+  "a view without size-1 dimensions: all of them, or only dim when given.",
+  "attn.ones(1, 3, 1):squeeze():shape()  --> {3}")
+doc(S, "Tensor:expand", "t:expand(d1, d2, ...) -> Tensor",
+  "a broadcast view to a larger shape: size-1 dimensions repeat without copying.",
+  "attn.ones(1, 3):expand(4, 3)")
+doc(S, "Tensor:transpose", "t:transpose(a, b) -> Tensor",
+  "a view with dimensions a and b (1-based) swapped; no data moves.", "x:transpose(1, 2)")
+doc(S, "Tensor:T", "t:T() -> Tensor",
+  "the matrix transpose: a view with the last two dimensions swapped (a 1-d tensor is " ..
+  "returned as is).", "q:matmul(k:T())")
+doc(S, "Tensor:contiguous", "t:contiguous() -> Tensor",
+  "t laid out in row-major order: a fresh copy when t is a strided view.",
+  "x:T():contiguous()")
+doc(S, "Tensor:clone", "t:clone() -> Tensor",
+  "a copy of t with its own storage; writes to one do not show in the other.", "y = x:clone()")
+doc(S, "Tensor:to", "t:to(\"cpu\" | \"cuda\") -> Tensor",
+  "t on the given device (a copy when it moves). asking for cuda without a GPU is an error.",
+  "x:to(\"cuda\")")
+doc(S, "Tensor:fill", "t:fill(v) -> t", "sets every element of t (and of what it views) to v.",
+  "attn.zeros(2, 2):fill(3)")
+doc(S, "Tensor:copy", "t:copy(src) -> t",
+  "writes src (a tensor, nested table or number, broadcast to t's shape) into t.",
+  "x:narrow(1, 1, 1):copy({{1, 2, 3}})")
+doc(S, "Tensor:close", "t:close()",
+  "frees the data of t now instead of at the next collection; t is unusable after. " ..
+  "a `local t <close> = ...` variable does this at the end of its block.",
+  "local t <close> = attn.randn(1000, 1000)")
+doc(S, "attn.cat", "attn.cat({a, b, ...}, dim?) -> Tensor",
+  "joins tensors along dimension dim (default 1); the other sizes must match.",
+  "attn.cat({x, y}, 2)")
+doc(S, "attn.stack", "attn.stack({a, b, ...}, dim?) -> Tensor",
+  "joins tensors of one shape along a new dimension (default 1, the front).",
+  "attn.stack({x, y}):shape()  --> {2, ...}")
+doc(S, "Tensor:add", "t:add(x) -> Tensor",
+  "t + x elementwise with numpy broadcasting; x is a tensor, a number or nested tables. " ..
+  "a + b, a - b, a * b, a / b, -a and a ^ p are the operator forms.", "x:add(1)  -- x + 1")
+doc(S, "Tensor:sub", "t:sub(x) -> Tensor", "t - x elementwise, broadcast.", "x:sub(y)  -- x - y")
+doc(S, "Tensor:mul", "t:mul(x) -> Tensor", "t * x elementwise (not a matrix product; see " ..
+  "matmul), broadcast.", "x:mul(2)  -- x * 2")
+doc(S, "Tensor:div", "t:div(x) -> Tensor", "t / x elementwise, broadcast.", "x:div(y)  -- x / y")
+doc(S, "Tensor:maximum", "t:maximum(x) -> Tensor",
+  "the larger of t and x at each position, broadcast.", "x:maximum(0)  -- relu")
+doc(S, "Tensor:minimum", "t:minimum(x) -> Tensor",
+  "the smaller of t and x at each position, broadcast.", "x:minimum(1)")
+doc(S, "Tensor:eq", "t:eq(x) -> Tensor",
+  "1 where t == x, else 0 (elementwise, broadcast). see also ne, lt, le, gt, ge.",
+  "(pred:eq(gold)):mean():item()  -- accuracy")
+doc(S, "Tensor:ne", "t:ne(x) -> Tensor", "1 where t ~= x, else 0.", "x:ne(0)")
+doc(S, "Tensor:lt", "t:lt(x) -> Tensor", "1 where t < x, else 0.", "x:lt(0)")
+doc(S, "Tensor:le", "t:le(x) -> Tensor", "1 where t <= x, else 0.", "x:le(0)")
+doc(S, "Tensor:gt", "t:gt(x) -> Tensor", "1 where t > x, else 0.", "x:gt(0):sum()")
+doc(S, "Tensor:ge", "t:ge(x) -> Tensor", "1 where t >= x, else 0.", "x:ge(0)")
+doc(S, "Tensor:neg", "t:neg() -> Tensor", "-t, elementwise.", "x:neg()")
+doc(S, "Tensor:matmul", "a:matmul(b) -> Tensor",
+  "the matrix product. [M,K] x [K,N] -> [M,N]; leading dimensions are batches and " ..
+  "broadcast ([B,M,K] x [K,N] -> [B,M,N]); a 1-d operand acts as a row or column " ..
+  "vector that is dropped from the result, as in numpy. inner sizes must agree.",
+  "q:matmul(k:T())")
+doc(S, "attn.matmul", "attn.matmul(a, b) -> Tensor", "the same as a:matmul(b).",
+  "attn.matmul(x, w:T())")
+doc(S, "Tensor:sum", "t:sum(dim?, keepdim?) -> Tensor",
+  "the sum over dimension dim (removed unless keepdim), or over everything as a " ..
+  "one-element tensor; :item() gives the number.", "x:sum(2)   x:sum():item()")
+doc(S, "Tensor:mean", "t:mean(dim?, keepdim?) -> Tensor",
+  "the mean over dim, or over everything as a one-element tensor.", "x:mean(1)")
+doc(S, "Tensor:max", "t:max(dim?, keepdim?) -> Tensor[, Tensor]",
+  "the largest value over everything (a one-element tensor), or over dim; with dim a " ..
+  "second result holds the 1-based positions.", "local v, i = x:max(2)")
+doc(S, "Tensor:min", "t:min(dim?, keepdim?) -> Tensor[, Tensor]",
+  "the smallest value, like max.", "x:min()")
+doc(S, "Tensor:argmax", "t:argmax(dim?, keepdim?) -> Tensor",
+  "the 1-based position of the largest value along dim, or in row-major order over " ..
+  "everything (a one-element tensor).", "logits:argmax(2)")
+doc(S, "Tensor:argmin", "t:argmin(dim?, keepdim?) -> Tensor",
+  "the 1-based position of the smallest value, like argmax.", "x:argmin()")
+doc(S, "Tensor:exp", "t:exp() -> Tensor", "e^x elementwise.", "x:exp()")
+doc(S, "Tensor:log", "t:log() -> Tensor", "the natural logarithm elementwise (log 0 = -inf).",
+  "p:log()")
+doc(S, "Tensor:sqrt", "t:sqrt() -> Tensor", "the square root elementwise.", "x:sqrt()")
+doc(S, "Tensor:pow", "t:pow(p) -> Tensor", "x^p elementwise; t ^ p is the same.", "x:pow(2)")
+doc(S, "Tensor:square", "t:square() -> Tensor", "x*x elementwise.", "x:square()")
+doc(S, "Tensor:abs", "t:abs() -> Tensor", "|x| elementwise.", "x:abs()")
+doc(S, "Tensor:sign", "t:sign() -> Tensor", "-1, 0 or 1 by the sign of each element.",
+  "x:sign()")
+doc(S, "Tensor:sin", "t:sin() -> Tensor", "the sine elementwise (radians).", "x:sin()")
+doc(S, "Tensor:cos", "t:cos() -> Tensor", "the cosine elementwise (radians).", "x:cos()")
+doc(S, "Tensor:tanh", "t:tanh() -> Tensor", "the hyperbolic tangent elementwise.", "x:tanh()")
+doc(S, "Tensor:sigmoid", "t:sigmoid() -> Tensor", "1 / (1 + e^-x) elementwise.", "x:sigmoid()")
+doc(S, "Tensor:relu", "t:relu() -> Tensor", "max(x, 0) elementwise.", "x:relu()")
+doc(S, "Tensor:gelu", "t:gelu(kind?) -> Tensor",
+  "the gaussian error linear unit x * Phi(x) in its exact erf form; gelu(\"tanh\") is " ..
+  "gpt-2's tanh approximation.", "x:gelu()")
+doc(S, "Tensor:softmax", "t:softmax(dim) -> Tensor",
+  "exp(x) / sum(exp(x)) along dim, so each slice sums to 1; the max is subtracted first, " ..
+  "so large inputs do not overflow and -inf gets weight 0.", "scores:softmax(2)")
+doc(S, "Tensor:norm", "t:norm() -> Tensor",
+  "the 2-norm of all elements, sqrt(sum x^2) (the Frobenius norm of a matrix), as a " ..
+  "one-element tensor.", "x:norm():item()")
+doc(S, "attn.allclose", "attn.allclose(a, b, tol?) -> boolean",
+  "true when every |a - b| <= tol * (1 + |b|) (tol 1e-5 by default), a and b " ..
+  "broadcast against each other; nan is never close, an infinity only to itself.", "attn.allclose(x:matmul(y), expected, 1e-4)")
+doc(S, "attn.Tensor", "attn.Tensor",
+  "the metatable of every tensor (its __name is \"attn.Tensor\"); attn.Tensor.methods " ..
+  "holds the methods, so a function added there becomes a method of every tensor.",
+  "attn.Tensor.methods.double = function(t) return t * 2 end")
+doc(S, "attn.is_tensor", "attn.is_tensor(x) -> boolean", "true when x is a tensor.",
+  "attn.is_tensor(attn.ones(1))  --> true")
+
+-- ---- Autograd -----------------------------------------------------------------
+S = "Autograd"
+doc(S, "Tensor:requires_grad", "t:requires_grad(flag) -> t",
+  "marks t as a parameter: operations on it are recorded so backward can fill t.grad.",
+  "w = attn.randn(4, 4):requires_grad(true)")
+doc(S, "Tensor:backward", "t:backward()",
+  "back-propagates from the one-element tensor t, adding d t / d w into w.grad for every " ..
+  "w that requires grad.", "loss:backward(); print(w.grad)")
+doc(S, "Tensor:zero_grad", "t:zero_grad()", "clears t.grad (gradients add up otherwise).",
+  "w:zero_grad()")
+doc(S, "Tensor:detach", "t:detach() -> Tensor",
+  "the same values, cut from the graph: nothing flows back through it.", "y = x:detach()")
+doc(S, "attn.no_grad", "attn.no_grad(fn) -> ...",
+  "runs fn without recording operations (evaluation, weight updates) and returns what " ..
+  "it returns.", "attn.no_grad(function() return m(x) end)")
+
+-- ---- Functional -----------------------------------------------------------------
+S = "Functional"
+doc(S, "attn.F.linear", "attn.F.linear(x, W, b?) -> Tensor",
+  "x W^T + b with W of shape [out, in] as in pytorch; x is [..., in].",
+  "attn.F.linear(x, w, b)")
+doc(S, "attn.F.embedding", "attn.F.embedding(ids, W) -> Tensor",
+  "the rows of W [vocab, d] for the given token ids.",
+  "attn.F.embedding({5, 9}, wte)")
+doc(S, "attn.F.layer_norm", "attn.F.layer_norm(x, w, b, eps?) -> Tensor",
+  "normalises the last dimension to mean 0 and variance 1 (eps, added to the variance, " ..
+  "has a small default), then scales by w and shifts by b.", "attn.F.layer_norm(x, g, b)")
+doc(S, "attn.F.softmax", "attn.F.softmax(x, dim) -> Tensor", "x:softmax(dim) as a function.",
+  "attn.F.softmax(scores, -1)")
+doc(S, "attn.F.gelu", "attn.F.gelu(x) -> Tensor", "x:gelu() as a function (exact erf form).",
+  "attn.F.gelu(h)")
+doc(S, "attn.F.dropout", "attn.F.dropout(x, p) -> Tensor",
+  "zeroes each element with probability p and scales the rest by 1/(1-p), so the " ..
+  "expected value is unchanged.",
+  "attn.F.dropout(h, 0.1)")
+doc(S, "attn.F.cross_entropy", "attn.F.cross_entropy(logits, targets) -> Tensor",
+  "the mean negative log-likelihood of the 1-based class targets under softmax(logits); " ..
+  "logits [N, C], targets a list or tensor of N classes in 1..C.",
+  "attn.F.cross_entropy(logits, {3, 1})")
+doc(S, "attn.F.binary_cross_entropy", "attn.F.binary_cross_entropy(p, y) -> Tensor",
+  "the mean of -(y log p + (1-y) log(1-p)) for probabilities p and 0/1 labels y.",
+  "attn.F.binary_cross_entropy(p, y)")
+doc(S, "attn.F.scaled_dot_product_attention",
+  "attn.F.scaled_dot_product_attention(q, k, v, {causal=, mask=, scale=, weights=}) -> out, w?",
+  "softmax(q k^T * scale + mask) v with q [..., Tq, D], k [..., Tk, D], v [..., Tk, Dv]; " ..
+  "scale defaults to 1/sqrt(D); mask is 1 keep / 0 drop, broadcast to [..., Tq, Tk]; " ..
+  "causal hides later keys. w, the [..., Tq, Tk] weights, only with weights=true.",
+  "out, w = attn.F.scaled_dot_product_attention(q, k, v, {causal=true, weights=true})")
+doc(S, "attn.F.attention",
+  "attn.F.attention(q, k, v, {score=, norm=, temperature=, params=}) -> out, w, scores",
+  "the teaching form of attention: score is \"dot\", \"scaled_dot\", \"cosine\", " ..
+  "\"additive\" or \"bilinear\"; norm is \"softmax\", \"hard\" or \"sparsemax\"; returns " ..
+  "the output, the weights and the raw scores.",
+  "out, w, s = attn.F.attention(q, k, v, {score=\"cosine\"})")
+
+-- ---- Modules ----------------------------------------------------------------------
+S = "Modules"
+doc(S, "attn.nn.Linear", "attn.nn.Linear(i, o, {bias=true}) -> Module",
+  "a layer y = x W^T + b with weight [o, i] and bias [o].", "attn.nn.Linear(64, 10)")
+doc(S, "attn.nn.Embedding", "attn.nn.Embedding(n, d) -> Module",
+  "a table of n vectors of size d looked up by token id.", "attn.nn.Embedding(50257, 768)")
+doc(S, "attn.nn.LayerNorm", "attn.nn.LayerNorm(d) -> Module",
+  "layer normalisation over the last dimension of size d with learned weight and bias.",
+  "attn.nn.LayerNorm(64)")
+doc(S, "attn.nn.Dropout", "attn.nn.Dropout(p) -> Module",
+  "dropout with probability p in training mode; the identity in eval mode.",
+  "attn.nn.Dropout(0.1)")
+doc(S, "attn.nn.GELU", "attn.nn.GELU() -> Module", "the gelu activation as a module.",
+  "attn.nn.GELU()")
+doc(S, "attn.nn.Sequential", "attn.nn.Sequential{m1, m2, ...} -> Module",
+  "applies the modules in order, each to the output of the previous one.",
+  "attn.nn.Sequential{attn.nn.Linear(4, 8), attn.nn.GELU(), attn.nn.Linear(8, 4)}")
+doc(S, "attn.nn.MultiHeadAttention",
+  "attn.nn.MultiHeadAttention{d_model=, n_heads=, causal=false} -> Module",
+  "multi-head attention with q_proj, k_proj, v_proj and out_proj ([d, d] weights and [d] " ..
+  "biases). y, w = mha(x, {weights=true, context=, mask=}); x is [B, T, d] or [T, d]; " ..
+  "context gives keys and values from another sequence (cross-attention); w is " ..
+  "[B, heads, Tq, Tk].", "mha = attn.nn.MultiHeadAttention{d_model=64, n_heads=4}")
+doc(S, "attn.nn.TransformerBlock",
+  "attn.nn.TransformerBlock{d_model=, n_heads=, d_ff=, causal=, dropout=} -> Module",
+  "one transformer block: multi-head attention and a gelu feed-forward of width d_ff, " ..
+  "each with layer norm and a residual connection.", "attn.nn.TransformerBlock{d_model=64, n_heads=4, d_ff=256}")
+doc(S, "Module:forward", "m(x) / m:forward(x) -> Tensor", "runs the module on x.", "y = m(x)")
+doc(S, "Module:parameters", "m:parameters() -> {Tensor, ...}",
+  "every trainable tensor of m and its children, for an optimizer.",
+  "attn.optim.AdamW(m:parameters())")
+doc(S, "Module:named_parameters", "m:named_parameters() -> {name = Tensor}",
+  "the parameters under dotted names such as \"q_proj.weight\".",
+  "for k, p in pairs(m:named_parameters()) do print(k, p:shape()) end")
+doc(S, "Module:num_parameters", "m:num_parameters() -> n",
+  "the number of trainable numbers in m.", "m:num_parameters()")
+doc(S, "Module:state_dict", "m:state_dict() -> {name = Tensor}",
+  "the parameters and buffers by name, for saving.", "attn.save(\"m.safetensors\", m:state_dict())")
+doc(S, "Module:load_state_dict", "m:load_state_dict(t, {strict=true})",
+  "copies tensors from t into the parameters of the same names; strict makes missing or " ..
+  "extra names an error.", "m:load_state_dict(attn.load(\"m.safetensors\"))")
+doc(S, "Module:train", "m:train() -> m", "training mode: dropout is active.", "m:train()")
+doc(S, "Module:eval", "m:eval() -> m", "evaluation mode: dropout is off.", "m:eval()")
+doc(S, "Module:to", "m:to(device) -> m", "moves every parameter to \"cpu\" or \"cuda\".",
+  "m:to(\"cuda\")")
+
+-- ---- Models --------------------------------------------------------------------------
+S = "Models"
+doc(S, "attn.models.gpt", "attn.models.gpt{vocab=, ctx=, n_layer=, n_head=, d_model=, dropout=0}",
+  "a gpt-style decoder (causal attention) with fresh weights.",
+  "m = attn.models.gpt{vocab=65, ctx=64, n_layer=2, n_head=4, d_model=64}")
+doc(S, "attn.models.gpt2_small", "attn.models.gpt2_small() -> Model",
+  "the full-size gpt-2 shape (124M parameters) with fresh weights.", "attn.models.gpt2_small()")
+doc(S, "attn.models.bert", "attn.models.bert{...} -> Model",
+  "a bert-style encoder (bidirectional attention) with fresh weights.",
+  "attn.models.bert{vocab=100, ctx=32, n_layer=2, n_head=2, d_model=32}")
+doc(S, "attn.models.bert_base", "attn.models.bert_base() -> Model",
+  "the bert-base shape (110M parameters) with fresh weights.", "attn.models.bert_base()")
+doc(S, "attn.models.load", "attn.models.load(dir) -> m, tok",
+  "a hugging face gpt-2 or bert folder (config.json, model.safetensors and tokenizer " ..
+  "files) as a model and its tokenizer.", "m, tok = attn.models.load(\"gpt2\")")
+doc(S, "attn.models.builtin", "attn.models.builtin(name) -> m, tok",
+  "a small pretrained model shipped in data/.", "m, tok = attn.models.builtin(attn.models.list()[1])")
+doc(S, "attn.models.list", "attn.models.list() -> {name, ...}",
+  "the names of the built-in models.", "attn.models.list()")
+doc(S, "Model:forward", "m:forward(ids, {record=true}) -> logits, rec",
+  "runs the model on token ids (a list, or a list of lists for a batch); with record, " ..
+  "rec.attention[layer] is the [heads, T, T] weights of batch item 1.",
+  "logits, rec = m:forward(tok:encode(\"hello\"), {record=true})")
+doc(S, "Model:generate", "m:generate(prompt_ids, {max_new=20, temperature=1, top_k=nil}) -> ids",
+  "continues the prompt by sampling (gpt models only).",
+  "tok:decode(m:generate(tok:encode(\"Once\"), {max_new=20}))")
+doc(S, "Model:save", "m:save(dir)", "writes config.json and model.safetensors into dir.",
+  "m:save(\"my-model\")")
+doc(S, "Model:hook", "m:hook(\"attention\", function(layer, weights) ... end)",
+  "calls the function with each layer's attention weights; returning a tensor replaces " ..
+  "them (ablations).", "m:hook(\"attention\", function(l, w) print(l, w:shape()) end)")
+
+-- ---- Files and tokenizers --------------------------------------------------------------
+S = "Files and tokenizers"
+doc(S, "attn.save", "attn.save(path, {name = Tensor, ...})",
+  "writes the named tensors to a .safetensors file.", "attn.save(\"x.safetensors\", {w = w})")
+doc(S, "attn.load", "attn.load(path) -> {name = Tensor}",
+  "reads the tensors of a .safetensors file.", "t = attn.load(\"x.safetensors\")")
+doc(S, "attn.tokenizer.bpe", "attn.tokenizer.bpe{vocab=\"vocab.json\", merges=\"merges.txt\"}",
+  "gpt-2's byte-level bpe tokenizer.", "tok = attn.tokenizer.bpe{vocab=v, merges=m}")
+doc(S, "attn.tokenizer.wordpiece", "attn.tokenizer.wordpiece{vocab=\"vocab.txt\", lowercase=true}",
+  "bert's wordpiece tokenizer.", "tok = attn.tokenizer.wordpiece{vocab=\"vocab.txt\"}")
+doc(S, "attn.tokenizer.chars", "attn.tokenizer.chars() -> Tokenizer",
+  "one token per utf-8 character (chinese too).", "attn.tokenizer.chars():tokens(\"今天\")")
+doc(S, "Tokenizer:encode", "tok:encode(s) -> ids",
+  "the token ids of string s (the vocabulary's own numbers).", "tok:encode(\"hello\")")
+doc(S, "Tokenizer:decode", "tok:decode(ids) -> s", "the string for a list of token ids.",
+  "tok:decode({31373})")
+doc(S, "Tokenizer:tokens", "tok:tokens(s) -> {string, ...}", "the token strings of s.",
+  "tok:tokens(\"unbelievable\")")
+doc(S, "Tokenizer:vocab_size", "tok:vocab_size() -> n", "the number of tokens in the vocabulary.",
+  "tok:vocab_size()")
+
+-- ---- Training -------------------------------------------------------------------------
+S = "Training"
+doc(S, "attn.optim.AdamW", "attn.optim.AdamW(params, {lr=3e-4, weight_decay=0.01}) -> Optimizer",
+  "adam with decoupled weight decay over a list of parameters.",
+  "opt = attn.optim.AdamW(m:parameters(), {lr=1e-3})")
+doc(S, "attn.optim.SGD", "attn.optim.SGD(params, {lr=0.1, momentum=0.9}) -> Optimizer",
+  "stochastic gradient descent with optional momentum.", "attn.optim.SGD(m:parameters(), {lr=0.1})")
+doc(S, "Optimizer:step", "opt:step()", "updates every parameter from its gradient.", "opt:step()")
+doc(S, "Optimizer:zero_grad", "opt:zero_grad()", "clears the gradients of every parameter.",
+  "opt:zero_grad()")
+doc(S, "attn.optim.schedule",
+  "attn.optim.schedule(opt, {warmup=100, total=1000, kind=\"linear\"|\"cosine\"})",
+  "a learning-rate schedule: linear warm-up, then linear or cosine decay.",
+  "sched = attn.optim.schedule(opt, {warmup=10, total=100, kind=\"cosine\"})")
+doc(S, "attn.train.fit", "attn.train.fit(m, {train=, dev=, epochs=, batch=, opt=, on_step=})",
+  "the training loop with a progress bar (loss, steps/s, eta) and early stopping on dev " ..
+  "when asked.", "attn.train.fit(m, {train=data, epochs=3, batch=16, opt=opt})")
+doc(S, "attn.metrics.classification_report",
+  "attn.metrics.classification_report(pred, gold, {labels=})",
+  "precision, recall and f1 per class and overall, for 1-based class lists.",
+  "attn.metrics.classification_report(pred, gold, {labels={\"neg\", \"pos\"}})")
+
+-- ---- Visualisation --------------------------------------------------------------------
+S = "Visualisation"
+doc(S, "attn.viz.heatmap",
+  "attn.viz.heatmap(w, {rows=, cols=, title=, file=, colormap=, annotate=, vmin=, vmax=})",
+  "draws a 2-d tensor: to a png with file, else in a window where there is a display, " ..
+  "else as colour blocks in the terminal. returns a handle.",
+  "attn.viz.heatmap(w, {rows=toks, cols=toks, file=\"a.png\"})")
+doc(S, "attn.viz.show", "attn.viz.show(rec, {tokens=})",
+  "browses the recorded attention of every layer and head (arrows, a: average of heads, " ..
+  "g: grid, s: save png, q: close).", "attn.viz.show(rec, {tokens=toks})")
+doc(S, "attn.viz.term", "attn.viz.term(w, {rows=, cols=})",
+  "prints a 2-d tensor as colour blocks in the terminal.", "attn.viz.term(w)")
+doc(S, "attn.viz.plot", "attn.viz.plot(values, {title=, file=})",
+  "a line plot of a list of numbers (a loss curve).", "attn.viz.plot(losses, {file=\"loss.png\"})")
+doc(S, "attn.viz.wait", "attn.viz.wait()", "blocks until every window is closed (for scripts).",
+  "attn.viz.wait()")
+doc(S, "attn.viz.rollout", "attn.viz.rollout(rec) -> Tensor",
+  "attention rollout: per layer the heads are averaged and the identity added for the " ..
+  "residual path, then the layers are multiplied, giving how much each token draws on " ..
+  "each input token.",
+  "attn.viz.heatmap(attn.viz.rollout(rec))")
+doc(S, "attn.viz.export", "attn.viz.export(w, path, {rows=, cols=})",
+  "writes a 2-d tensor as csv with optional row and column labels.",
+  "attn.viz.export(w, \"w.csv\", {rows=toks, cols=toks})")
+
+-- ---- Exploring ------------------------------------------------------------------------
+S = "Exploring"
+doc(S, "attn.look", "attn.look(text, {model=, png=, layer=, head=, level=, ablate=, scale=, hard=, generate=})",
+  "the attention browser on a sentence: runs the model and shows its weights by token, " ..
+  "character or word.", "attn.look(\"今天天气怎么样？\")")
+doc(S, "attn.heads.detect", "attn.heads.detect(m, {kind=}) -> Tensor",
+  "scores every head as \"previous_token\", \"first_token\", \"duplicate_token\" or " ..
+  "\"induction\"; the result is [layers, heads].",
+  "attn.heads.detect(m, {kind=\"induction\"})")
+doc(S, "attn.heads.summary", "attn.heads.summary(m)", "a table of what each head seems to do.",
+  "attn.heads.summary(m)")
+
+-- ---- Devices, lessons, helpers ------------------------------------------------------------
+S = "Devices, lessons, helpers"
+doc(S, "attn.cuda.available", "attn.cuda.available() -> boolean",
+  "true when a cuda gpu can be used.", "attn.cuda.available()")
+doc(S, "attn.cuda.device_name", "attn.cuda.device_name() -> name | nil, reason",
+  "the gpu's name, or nil and the reason there is none.", "attn.cuda.device_name()")
+doc(S, "attn.set_default_device", "attn.set_default_device(\"cpu\" | \"cuda\")",
+  "where new tensors are made when no device is given.", "attn.set_default_device(\"cuda\")")
+doc(S, "attn.default_device", "attn.default_device() -> \"cpu\" | \"cuda\"",
+  "where new tensors are made now.", "attn.default_device()")
+doc(S, "attn.threads", "attn.threads(n?) -> n",
+  "sets (with n) and returns the number of cpu threads used by the kernels.", "attn.threads(4)")
+doc(S, "attn.memory", "attn.memory() -> bytes",
+  "the bytes of tensor data alive now, over all devices.", "attn.memory() / 2^20")
+doc(S, "attn.clock", "attn.clock() -> seconds",
+  "a monotonic clock in seconds (for timing).", "local t0 = attn.clock()")
+doc(S, "attn.time", "attn.time(fn, n?) -> median, min, max",
+  "runs fn n times (default 5) after one warm-up call and returns the median seconds, " ..
+  "then the fastest and slowest.", "attn.time(function() x:matmul(x) end, 10)")
+doc(S, "attn.lesson.list", "attn.lesson.list() -> {lesson, ...}", "the available lessons.",
+  "attn.lesson.list()")
+doc(S, "attn.lesson.run", "attn.lesson.run(id, {lang=\"en\"|\"zh\", auto=false})",
+  "runs a lesson step by step in this repl (auto: without waiting for keys).",
+  "attn.lesson.run(1, {lang=\"zh\"})")
+doc(S, "help", "help(x?) -> text",
+  "help on a function, a name (\"zeros\", \"attn.F.linear\", \"Tensor:softmax\"), a " ..
+  "section (\"Tensors\") or a tensor; help() gives the overview. also attn.help.",
+  "help(attn.zeros)   help(\"softmax\")")
+doc(S, "attn.version", "attn.version -> string", "the version of attnlab.", "print(attn.version)")
+
+M.docs = docs
+M.sections = SECTIONS
+
+-- ---- finding things -------------------------------------------------------------------
+
+local function get_attn()
+  local a = rawget(_G, "attn")
+  if type(a) ~= "table" then
+    local ok, r = pcall(require, "attn")
+    a = ok and type(r) == "table" and r or nil
+  end
+  return a
+end
+
+local function is_tensor(x)
+  local mt = type(x) == "userdata" and getmetatable(x)
+  return type(mt) == "table" and mt.__name == "attn.Tensor"
+end
+
+-- The tensor methods: the __index table, or the metatable's `methods` field
+-- when __index is a function (numeric indexing needs one).
+function M.tensor_methods()
+  local attn = get_attn()
+  local mt
+  if attn and type(attn.Tensor) == "table" then mt = attn.Tensor end
+  if not mt and attn and attn.ones then
+    local ok, t = pcall(attn.ones, 1)
+    if ok then mt = getmetatable(t) end
+  end
+  if type(mt) ~= "table" then return {} end
+  if type(mt.__index) == "table" then return mt.__index end
+  if type(mt.methods) == "table" then return mt.methods end
+  return {}
+end
+
+local OBJECTS = { -- "Kind:" prefixes and the table whose presence makes them exist
+  Module = {"nn"}, Model = {"models"}, Tokenizer = {"tokenizer"}, Optimizer = {"optim"},
+}
+
+-- Does the thing named exist in this build?
+function M.exists(name)
+  if name == "help" then return true end
+  local attn = get_attn()
+  if not attn then return false end
+  local kind, meth = name:match("^(%u%w*):([%w_]+)$")
+  if kind == "Tensor" then return M.tensor_methods()[meth] ~= nil end
+  if kind then
+    local where = OBJECTS[kind]
+    return where ~= nil and attn[where[1]] ~= nil
+  end
+  local v = attn
+  local rest = name:match("^attn%.(.+)$")
+  if not rest then return false end
+  for part in rest:gmatch("[^.]+") do
+    if type(v) ~= "table" then return false end
+    v = v[part]
+  end
+  return v ~= nil
+end
+
+-- value -> list of names, by walking attn. One function may have several
+-- names (attn.matmul and Tensor:matmul are one C function); aliases such as
+-- attn.Tensor.methods.sum are kept too but documented names come first.
+local function identity_map()
+  local map = {}
+  local function put(v, name)
+    local l = map[v]
+    if not l then
+      l = {}
+      map[v] = l
+    end
+    for _, n in ipairs(l) do if n == name then return end end
+    l[#l + 1] = name
+  end
+  for k, f in pairs(M.tensor_methods()) do put(f, "Tensor:" .. k) end
+  put(M.help, "help")
+  local attn = get_attn()
+  if attn then
+    local seen = {}
+    local function walk(t, prefix, depth)
+      if seen[t] or depth > 4 then return end
+      seen[t] = true
+      for k, v in pairs(t) do
+        if type(k) == "string" and not k:match("^__") then
+          local name = prefix .. "." .. k
+          if type(v) == "function" or type(v) == "table" then put(v, name) end
+          if type(v) == "table" then walk(v, name, depth + 1) end
+        end
+      end
+    end
+    walk(attn, "attn", 1)
+  end
+  for _, l in pairs(map) do
+    table.sort(l, function(a, b)
+      local da, db = docs[a] ~= nil, docs[b] ~= nil
+      if da ~= db then return da end
+      return a < b
+    end)
+  end
+  return map
+end
+
+-- Every name of v (documented ones first), or nil.
+function M.names_of(v)
+  return identity_map()[v]
+end
+
+-- The first (preferably documented) name of v, or nil.
+function M.name_of(v)
+  local l = identity_map()[v]
+  return l and l[1]
+end
+
+-- ---- formatting ---------------------------------------------------------------------
+
+local function wrap(text, indent, width)
+  local out, line = {}, indent
+  for word in text:gmatch("%S+") do
+    if #line + #word + 1 > width and #line > #indent then
+      out[#out + 1] = line
+      line = indent
+    end
+    line = line .. (#line > #indent and " " or "") .. word
+  end
+  if #line > #indent then out[#out + 1] = line end
+  return table.concat(out, "\n")
+end
+
+local function render(d)
+  local parts = {d.sig, wrap(d.text, "  ", 78)}
+  if d.example then parts[#parts + 1] = "  example: " .. d.example end
+  return table.concat(parts, "\n")
+end
+
+local function overview()
+  local out = {"attnlab help: help(x) for a function, help(\"name\") to look one up.",
+               "indices and dims are 1-based; tensors are float32."}
+  for _, sec in ipairs(SECTIONS) do
+    local names = {}
+    for _, name in ipairs(order) do
+      if docs[name].section == sec and M.exists(name) then names[#names + 1] = name end
+    end
+    if #names > 0 then
+      out[#out + 1] = ""
+      out[#out + 1] = sec:lower() .. ":"
+      out[#out + 1] = wrap(table.concat(names, "  "), "  ", 78)
+    end
+  end
+  return table.concat(out, "\n")
+end
+
+local function section_text(sec)
+  local out = {sec:lower() .. ":"}
+  for _, name in ipairs(order) do
+    local d = docs[name]
+    if d.section == sec and M.exists(name) then out[#out + 1] = "  " .. d.sig end
+  end
+  if #out == 1 then out[#out + 1] = "  (nothing from this section in this build yet)" end
+  return table.concat(out, "\n")
+end
+
+local function describe_tensor(t)
+  local okc, shape = pcall(function() return t:shape() end)
+  if not okc then return "a closed tensor (its data has been freed)" end
+  local dev = t:device()
+  local names = {}
+  for k in pairs(M.tensor_methods()) do names[#names + 1] = k end
+  table.sort(names)
+  return table.concat({
+    ("a tensor of shape [%s] (%d elements, float32) on %s."):format(
+      table.concat(shape, "x"), t:numel(), dev),
+    "operators: + - * / ^ and unary minus (elementwise, broadcast), #t, t[i].",
+    "methods:",
+    wrap(table.concat(names, " "), "  ", 78),
+    "help(\"Tensor:NAME\") describes one.",
+  }, "\n")
+end
+
+-- Names matching a query: exact, then the last component ("softmax" ->
+-- Tensor:softmax and attn.F.softmax), case-insensitive.
+local function lookup(q)
+  local norm = q:gsub("^t:", "Tensor:"):gsub("^Tensor%.", "Tensor:")
+  if docs[norm] then return {norm} end
+  if docs["attn." .. norm] then return {"attn." .. norm} end
+  local hits, lq = {}, norm:lower()
+  for _, name in ipairs(order) do
+    local last = name:match("[.:]([^.:]+)$") or name
+    if last:lower() == lq then hits[#hits + 1] = name end
+  end
+  return hits
+end
+
+function M.text(x)
+  if x == nil then return overview() end
+  if is_tensor(x) then return describe_tensor(x) end
+  if type(x) == "string" then
+    for _, sec in ipairs(SECTIONS) do
+      if sec:lower() == x:lower() then return section_text(sec) end
+    end
+    local shown = {}
+    for _, name in ipairs(lookup(x)) do
+      if M.exists(name) then shown[#shown + 1] = render(docs[name]) end
+    end
+    if #shown > 0 then return table.concat(shown, "\n\n") end
+    return ("no help for '%s': no such function in this build. help() lists what " ..
+            "there is."):format(x)
+  end
+  if type(x) == "function" or type(x) == "table" then
+    local names = M.names_of(x)
+    if names then
+      local shown = {}
+      for _, name in ipairs(names) do
+        if docs[name] then shown[#shown + 1] = render(docs[name]) end
+      end
+      if #shown > 0 then return table.concat(shown, "\n\n") end
+      return names[1] .. ": not documented yet."
+    end
+    return ("no help for this %s: it is not part of attn."):format(type(x))
+  end
+  return ("no help for a %s value (%s)."):format(type(x), tostring(x))
+end
+
+-- The sink; tests replace it to keep TAP output clean.
+function M.write(s)
+  io.write(s, "\n")
+end
+
+function M.help(x)
+  local s = M.text(x)
+  M.write(s)
+  return s
+end
+
+return M

@@ -1,0 +1,111 @@
+-- tensor_memory.lua: tensors are freed. Lua's collector does not see tensor
+-- bytes, so the library must step it in proportion to what it allocates
+-- (DESIGN.md "Tensors and memory"); __close frees at once; views copy nothing.
+--
+-- Measured with VmRSS from /proc/self/status (skipped where that file does not
+-- exist) and collectgarbage("count"). Each loop below allocates far more than
+-- its bound: 2000 x randn(256,256) is 2000 x 256 KiB = 500 MiB in total, so a
+-- library that never frees would exceed the bound of 200 MiB of growth.
+
+local T = dofile((os.getenv("ATTNLAB_PATH") or ".") .. "/tests/lua/tap.lua")
+local attn = attn or require "attn"
+
+local MiB = 1024 * 1024
+
+-- resident set size in bytes, or nil
+local function rss()
+  local f = io.open("/proc/self/status", "r")
+  if not f then return nil end
+  local text = f:read("a")
+  f:close()
+  local kb = text:match("VmRSS:%s*(%d+)%s*kB")
+  return kb and tonumber(kb) * 1024 or nil
+end
+
+local function check_growth(before, bound, name)
+  local after = rss()
+  if not before or not after then
+    T.skip(name, "no /proc/self/status VmRSS")
+    return
+  end
+  T.ok(after - before < bound, name,
+       ("resident memory grew by %.1f MiB (bound %.0f MiB)"):format((after - before) / MiB,
+                                                                   bound / MiB))
+end
+
+T.section("temporaries in a loop are collected", function()
+  collectgarbage()
+  local before = rss()
+  local lua_before = collectgarbage("count")
+  for _ = 1, 2000 do
+    local t = attn.randn(256, 256)
+    t = nil
+  end
+  -- no explicit collectgarbage here: the library has to step the collector
+  check_growth(before, 200 * MiB, "2000 x randn(256,256) (500 MiB in all) stays resident-bounded")
+  local lua_after = collectgarbage("count")
+  T.ok(lua_after - lua_before < 32 * 1024, "the Lua heap stays modest",
+       ("Lua heap grew by %.0f KiB"):format(lua_after - lua_before))
+end)
+
+T.section("temporaries of ops are collected", function()
+  collectgarbage()
+  local before = rss()
+  local x = attn.randn(256, 256)
+  for _ = 1, 1000 do
+    local y = ((x * 2 + 1):exp() - x):relu():softmax(2):matmul(x)
+    y = nil
+  end
+  -- each iteration makes 7 temporaries of 256 KiB: 1.75 GiB in all
+  check_growth(before, 200 * MiB, "1000 iterations of a 7-op expression stay bounded")
+end)
+
+T.section("__close frees at once", function()
+  T.ok(getmetatable(attn.ones(1)).__close ~= nil, "tensors have a __close metamethod")
+  collectgarbage()
+  local before = rss()
+  collectgarbage("stop") -- only __close can free now
+  local okc, err = pcall(function()
+    for _ = 1, 1000 do
+      local t <close> = attn.randn(256, 256)
+    end
+  end)
+  collectgarbage("restart")
+  T.ok(okc, "a <close> tensor in a loop runs", tostring(err))
+  check_growth(before, 100 * MiB, "1000 x <close> randn(256,256) with the collector stopped")
+  -- closing then collecting the same tensor is harmless (idempotent release)
+  local kept
+  do
+    local t <close> = attn.ones(2)
+    kept = t
+  end
+  T.lives(function() kept = nil; collectgarbage(); collectgarbage() end,
+          "collecting a closed tensor is harmless")
+end)
+
+T.section("views copy nothing", function()
+  local big = attn.zeros(1024, 1024) -- 4 MiB
+  collectgarbage()
+  local before = rss()
+  local views = {}
+  for i = 1, 2000 do -- 2000 live views; copies would be 8 GiB
+    views[i] = big:T():narrow(1, 1 + i % 100, 512):select(2, 1 + i % 7)
+  end
+  check_growth(before, 50 * MiB, "2000 live views of a 4 MiB tensor stay small")
+  -- views keep their storage alive after the base is dropped
+  local v = big:narrow(1, 1, 2)
+  big = nil
+  views = nil
+  collectgarbage()
+  collectgarbage()
+  T.is(v:shape(), {2, 1024}, "a view outlives its base")
+  T.is(v:get(2, 1024), 0, "and still reads its data")
+end)
+
+if attn.memory then
+  T.section("attn.memory", function()
+    T.lives(function() return attn.memory() end, "attn.memory() runs")
+  end)
+end
+
+T.done_testing()
