@@ -101,6 +101,11 @@ T.section("indexing and views", function()
   T.raises(function() return t[4] end, {"4", "3"}, "t[4] of a size-3 dim")
   T.raises(function() return t[0] end, {"0"}, "t[0]")
   T.raises(function() return attn.ones(3)[4] end, {"4", "3"}, "t[4] of a 1-D size-3 tensor")
+  -- a huge index is reported as given, not truncated to a C int (2^40 -> 0)
+  T.raises(function() return t:select(1, 2 ^ 40) end, {"select", "1099511627776"},
+           "select(1, 2^40) reports 1099511627776")
+  T.raises(function() return t:get(2 ^ 40, 1) end, {"get", "1099511627776"},
+           "get(2^40, 1) reports 1099511627776")
   T.raises(function() return t:to("tpu") end, {"to", "tpu"}, "to('tpu')")
   -- a device name containing % must come back verbatim (the message is an
   -- argument, never a format string)

@@ -118,6 +118,18 @@ T.section("__close frees at once", function()
   end
   T.lives(function() kept = nil; collectgarbage(); collectgarbage() end,
           "collecting a closed tensor is harmless")
+  -- an explicit close inside a <close> block: the block's own close must not fail
+  T.lives(function()
+    do
+      local t <close> = attn.ones(3)
+      t:close()
+    end
+  end, "t:close() inside a <close> block, then the block's close")
+  -- a closed tensor is an error to use, not a crash
+  local c = attn.ones(2)
+  c:close()
+  T.raises(function() return c:sum() end, "closed", "using a closed tensor is an error")
+  T.raises(function() return c + 1 end, "closed", "arithmetic on a closed tensor is an error")
 end)
 
 T.section("views copy nothing", function()
