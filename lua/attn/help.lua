@@ -195,7 +195,8 @@ doc(S, "Tensor:norm", "t:norm() -> Tensor",
   "one-element tensor.", "x:norm():item()")
 doc(S, "attn.allclose", "attn.allclose(a, b, tol?) -> boolean",
   "true when every |a - b| <= tol * (1 + |b|) (tol 1e-5 by default), a and b " ..
-  "broadcast against each other; nan is never close, an infinity only to itself.", "attn.allclose(x:matmul(y), expected, 1e-4)")
+  "broadcast against each other; nan is never close, an infinity only to itself.",
+  "attn.allclose(x:matmul(y), expected, 1e-4)")
 doc(S, "attn.Tensor", "attn.Tensor",
   "the metatable of every tensor (its __name is \"attn.Tensor\"); attn.Tensor.methods " ..
   "holds the methods, so a function added there becomes a method of every tensor.",
@@ -284,7 +285,8 @@ doc(S, "attn.nn.MultiHeadAttention",
 doc(S, "attn.nn.TransformerBlock",
   "attn.nn.TransformerBlock{d_model=, n_heads=, d_ff=, causal=, dropout=} -> Module",
   "one transformer block: multi-head attention and a gelu feed-forward of width d_ff, " ..
-  "each with layer norm and a residual connection.", "attn.nn.TransformerBlock{d_model=64, n_heads=4, d_ff=256}")
+  "each with layer norm and a residual connection.",
+  "attn.nn.TransformerBlock{d_model=64, n_heads=4, d_ff=256}")
 doc(S, "Module:forward", "m(x) / m:forward(x) -> Tensor", "runs the module on x.", "y = m(x)")
 doc(S, "Module:parameters", "m:parameters() -> {Tensor, ...}",
   "every trainable tensor of m and its children, for an optimizer.",
@@ -320,7 +322,8 @@ doc(S, "attn.models.load", "attn.models.load(dir) -> m, tok",
   "a hugging face gpt-2 or bert folder (config.json, model.safetensors and tokenizer " ..
   "files) as a model and its tokenizer.", "m, tok = attn.models.load(\"gpt2\")")
 doc(S, "attn.models.builtin", "attn.models.builtin(name) -> m, tok",
-  "a small pretrained model shipped in data/.", "m, tok = attn.models.builtin(attn.models.list()[1])")
+  "a small pretrained model shipped in data/.",
+  "m, tok = attn.models.builtin(attn.models.list()[1])")
 doc(S, "attn.models.list", "attn.models.list() -> {name, ...}",
   "the names of the built-in models.", "attn.models.list()")
 doc(S, "Model:forward", "m:forward(ids, {record=true}) -> logits, rec",
@@ -406,7 +409,8 @@ doc(S, "attn.viz.export", "attn.viz.export(w, path, {rows=, cols=})",
 
 -- ---- Exploring ------------------------------------------------------------------------
 S = "Exploring"
-doc(S, "attn.look", "attn.look(text, {model=, png=, layer=, head=, level=, ablate=, scale=, hard=, generate=})",
+doc(S, "attn.look",
+  "attn.look(text, {model=, png=, layer=, head=, level=, ablate=, scale=, hard=, generate=})",
   "the attention browser on a sentence: runs the model and shows its weights by token, " ..
   "character or word.", "attn.look(\"今天天气怎么样？\")")
 doc(S, "attn.heads.detect", "attn.heads.detect(m, {kind=}) -> Tensor",

@@ -124,7 +124,8 @@ T.section("overview and tensors", function()
     T.ok(not o:find("attn.nn.Linear", 1, true), "help() leaves out attn.nn while it is missing")
   end
   local ts = H.text(attn.zeros(2, 3))
-  T.ok(ts:find("[2x3]", 1, true) and ts:find("cpu", 1, true), "help(tensor) gives shape and device", ts)
+  T.ok(ts:find("[2x3]", 1, true) and ts:find("cpu", 1, true),
+       "help(tensor) gives shape and device", ts)
   T.ok(ts:find("softmax", 1, true) and ts:find("matmul", 1, true), "help(tensor) lists its methods")
   T.ok(H.text("Tensors"):find("attn.zeros(", 1, true), "help('Tensors') lists the section")
 end)

@@ -124,7 +124,9 @@ T.section("1-D and 3-D", function()
   T.is(vs, {1, 2, 3}, "1-D prints its values in order")
 
   -- values 11..22 so that slice headers (small numbers) cannot be mistaken
-  local c = attn.tensor(T.build({2, 2, 3}, function(i, j, k) return 10 + (i - 1) * 6 + (j - 1) * 3 + k end))
+  local c = attn.tensor(T.build({2, 2, 3}, function(i, j, k)
+    return 10 + (i - 1) * 6 + (j - 1) * 3 + k
+  end))
   local s3 = tostring(c)
   T.diag(s3)
   local b3, f3 = split(s3)
@@ -146,8 +148,8 @@ T.section("1-D and 3-D", function()
   T.is(values(data_rows(bt)), {{1, 4}, {2, 5}, {3, 6}}, "a transposed view prints its own order")
 
   local one = tostring(attn.tensor({{1, 2}, {3, 4}}):sum())
-  T.ok(one:find("10", 1, true) and one:find("cpu", 1, true), "a one-element result prints its value",
-       one)
+  T.ok(one:find("10", 1, true) and one:find("cpu", 1, true),
+       "a one-element result prints its value", one)
 end)
 
 T.section("elision", function()
@@ -184,7 +186,8 @@ T.section("elision", function()
   local s1 = tostring(attn.arange(5000) + 1)
   local _, f1 = split(s1)
   T.is(f1, "[tensor 5000 cpu]", "footer [tensor 5000 cpu]")
-  T.ok(s1:find("...", 1, true) and #s1 <= 2000, "a 5000-element 1-D print elides", #s1 .. " characters")
+  T.ok(s1:find("...", 1, true) and #s1 <= 2000, "a 5000-element 1-D print elides",
+       #s1 .. " characters")
 end)
 
 T.section("magnitudes, nan, inf", function()

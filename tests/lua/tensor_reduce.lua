@@ -14,7 +14,11 @@ local TOL = 1e-5
 
 local function lsum(l) local s = 0 for _, v in ipairs(l) do s = s + v end return s end
 local function lmean(l) return lsum(l) / #l end
-local function lmax(l) local m = -math.huge for _, v in ipairs(l) do m = math.max(m, v) end return m end
+local function lmax(l)
+  local m = -math.huge
+  for _, v in ipairs(l) do m = math.max(m, v) end
+  return m
+end
 local function largmax(l)
   local m, at = -math.huge, 0
   for i, v in ipairs(l) do if v > m then m, at = v, i end end
@@ -63,8 +67,10 @@ T.section("with a dim", function()
   T.is(t:mean(2):table(), {2, 5}, "mean(2) by hand")
   T.is((t:max(1)):table(), {4, 5, 6}, "max(1) by hand")
   T.is((t:max(2)):table(), {3, 6}, "max(2) by hand")
-  T.is(attn.tensor({{3, 1, 2}, {0, 5, 4}}):argmax(2):table(), {1, 2}, "argmax(2) by hand (1-based)")
-  T.is(attn.tensor({{3, 1, 2}, {0, 5, 4}}):argmax(1):table(), {1, 2, 2}, "argmax(1) by hand (1-based)")
+  T.is(attn.tensor({{3, 1, 2}, {0, 5, 4}}):argmax(2):table(), {1, 2},
+       "argmax(2) by hand (1-based)")
+  T.is(attn.tensor({{3, 1, 2}, {0, 5, 4}}):argmax(1):table(), {1, 2, 2},
+       "argmax(1) by hand (1-based)")
 
   local shape = {3, 4, 5}
   local r = T.rtable(shape)
