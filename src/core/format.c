@@ -140,7 +140,7 @@ static void widen(void *ud, float v) {
 }
 
 static void choose_style(Style *st) {
-    Range r = {1, 0.0, INFINITY};
+    Range r = {1, 0.0, HUGE_VAL};
     visit(st, scan, &r);
     if (r.all_int)
         st->kind = F_INT;

@@ -69,11 +69,12 @@ void rng_fill_normal(float *out, int64_t n, uint64_t key, uint64_t counter) {
         for (int j = 0; j < 4; j += 2) {
             // 1 - u lies in (0, 1], so the log is finite.
             double r = sqrt(-2.0 * log(1.0 - (double)to_unit(w[j])));
-            double theta = two_pi * (double)to_unit(w[j + 1]);
+            double s, c;
+            sincos(two_pi * (double)to_unit(w[j + 1]), &s, &c);
             if (i + j < n)
-                out[i + j] = (float)(r * cos(theta));
+                out[i + j] = (float)(r * c);
             if (i + j + 1 < n)
-                out[i + j + 1] = (float)(r * sin(theta));
+                out[i + j + 1] = (float)(r * s);
         }
     }
 }

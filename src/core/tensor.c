@@ -128,8 +128,9 @@ Tensor *tensor_wrap(Storage *s, int ndim, const int64_t *shape, const int64_t *s
     t->offset = offset;
     t->ndim = ndim;
     t->refs = 1;
-    memcpy(t->shape, shape, (size_t)ndim * sizeof *shape);
-    if (strides)
+    if (ndim > 0) // a 0-d tensor may come with shape == NULL
+        memcpy(t->shape, shape, (size_t)ndim * sizeof *shape);
+    if (strides && ndim > 0)
         memcpy(t->strides, strides, (size_t)ndim * sizeof *strides);
     else
         shape_contiguous_strides(t->strides, ndim, shape);
