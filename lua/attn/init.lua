@@ -24,9 +24,6 @@ function attn.time(fn, n)
   return median, times[1], times[n]
 end
 
-local ok, help = pcall(require, "attn.help")
-if ok and type(help) == "table" then
-  attn.help = help.help
-end
+attn.help = require("attn.help").help
 
 return attn

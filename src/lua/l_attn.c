@@ -17,7 +17,7 @@ int l_tensor_matmul(lua_State *L);
 
 /* attn.tensor(tbl | number | tensor, {device=}) */
 static int l_tensor(lua_State *L) {
-    Device dev = lt_device_opt(L, 2);
+    Device dev = lt_device_opt(L, 2, "tensor");
     Tensor *t = lt_test(L, 1);
     if (t) {
         Tensor **slot = lt_push_slot(L);
@@ -42,7 +42,7 @@ static int shape_args(lua_State *L, int64_t *shape, Device *dev, const char *who
     if (!lua_isnoneornil(L, opts) && !lua_istable(L, opts))
         luaL_error(L, "%s: argument %d is a %s, expected a size or an options table", who, opts,
                    luaL_typename(L, opts));
-    *dev = lt_device_opt(L, opts);
+    *dev = lt_device_opt(L, opts, who);
     int64_t numel;
     if (shape_check(who, ndim, shape, &numel))
         lt_error(L);
@@ -69,7 +69,7 @@ static int l_full(lua_State *L) {
     if (shape_check("full", ndim, shape, &numel))
         return lt_error(L);
     float v = (float)luaL_checknumber(L, 2);
-    Device dev = lt_device_opt(L, 3);
+    Device dev = lt_device_opt(L, 3, "full");
     Tensor **slot = lt_push_slot(L);
     return op_full(slot, ndim, shape, v, dev) ? lt_error(L) : lt_done(L);
 }
@@ -78,9 +78,9 @@ static int l_full(lua_State *L) {
 static int l_eye(lua_State *L) {
     lua_Integer n = luaL_checkinteger(L, 1);
     lua_Integer m = lua_type(L, 2) == LUA_TNUMBER ? luaL_checkinteger(L, 2) : n;
-    Device dev = lt_device_opt(L, lua_type(L, 2) == LUA_TNUMBER ? 3 : 2);
+    Device dev = lt_device_opt(L, lua_type(L, 2) == LUA_TNUMBER ? 3 : 2, "eye");
     if (n < 0 || m < 0)
-        return luaL_error(L, "eye: sizes %d and %d must not be negative", (int)n, (int)m);
+        return luaL_error(L, "eye: sizes %I and %I must not be negative", n, m);
     Tensor **slot = lt_push_slot(L);
     return op_eye(slot, n, m, dev) ? lt_error(L) : lt_done(L);
 }
@@ -103,7 +103,7 @@ static int l_arange(lua_State *L) {
     } else {
         return luaL_error(L, "arange: expected (n) or (start, stop[, step]), got %d numbers", nums);
     }
-    Device dev = lt_device_opt(L, nums + 1);
+    Device dev = lt_device_opt(L, nums + 1, "arange");
     Tensor **slot = lt_push_slot(L);
     return op_arange(slot, a, b, step, dev) ? lt_error(L) : lt_done(L);
 }
@@ -138,6 +138,9 @@ static int tensor_list(lua_State *L, Tensor ***out, const char *who) {
     Device dev = op_default_device();
     for (int i = 0; i < n; i++) {
         lua_rawgeti(L, 1, i + 1);
+        if (!lt_test(L, -1) && !lua_istable(L, -1) && !lua_isnumber(L, -1))
+            luaL_error(L, "%s: entry %d of the list is a %s, expected a tensor", who, i + 1,
+                       luaL_typename(L, -1));
         ts[i] = lt_coerce(L, -1, dev, who);
         dev = tensor_device(ts[i]);
         // converted tensors stay on the stack, which keeps them alive
@@ -175,7 +178,7 @@ static int l_allclose(lua_State *L) {
 }
 
 static int l_is_tensor(lua_State *L) {
-    lua_pushboolean(L, lt_test(L, 1) != NULL);
+    lua_pushboolean(L, luaL_testudata(L, 1, LT_META) != NULL);
     return 1;
 }
 

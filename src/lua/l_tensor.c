@@ -21,13 +21,15 @@
 
 Tensor *lt_test(lua_State *L, int i) {
     Tensor **slot = luaL_testudata(L, i, LT_META);
+    if (slot && !*slot)
+        luaL_error(L, "attn.Tensor: this tensor has been closed");
     return slot ? *slot : NULL;
 }
 
 Tensor *lt_check(lua_State *L, int i) {
     Tensor **slot = luaL_checkudata(L, i, LT_META);
     if (!*slot)
-        luaL_argerror(L, i, "tensor has been closed");
+        luaL_error(L, "attn.Tensor: this tensor has been closed");
     return *slot;
 }
 
@@ -72,14 +74,14 @@ int lt_dim(lua_State *L, int arg, int ndim, int extra, const char *who) {
     if (d < 0)
         d += n + 1;
     if (d < 1 || d > n)
-        return luaL_error(L, "%s: dim %d out of range for a %d-d tensor (1..%d, or -1 for the "
-                          "last)", who, (int)luaL_checkinteger(L, arg), ndim, (int)n);
+        return luaL_error(L, "%s: dim %I out of range for a %d-d tensor (1..%I, or -1 for the "
+                          "last)", who, luaL_checkinteger(L, arg), ndim, n);
     return (int)d - 1;
 }
 
 static int64_t check_size(lua_State *L, int arg, lua_Integer v, const char *who) {
     if (v < 0)
-        luaL_error(L, "%s: size %d of argument %d is negative", who, (int)v, arg);
+        luaL_error(L, "%s: size %I of argument %d is negative", who, v, arg);
     return (int64_t)v;
 }
 
@@ -110,12 +112,12 @@ int lt_shape(lua_State *L, int arg, int64_t *shape, const char *who) {
     return ndim;
 }
 
-Device lt_device_opt(lua_State *L, int arg) {
+Device lt_device_opt(lua_State *L, int arg, const char *who) {
     Device dev = op_default_device();
     if (!lua_istable(L, arg))
         return dev;
     if (lua_getfield(L, arg, "device") != LUA_TNIL && device_parse(luaL_checkstring(L, -1), &dev))
-        lt_error(L);
+        luaL_error(L, "%s: %s", who, at_errmsg());
     lua_pop(L, 1);
     return dev;
 }
@@ -161,9 +163,9 @@ static void table_fill(lua_State *L, int depth, int ndim, const int64_t *shape, 
         return;
     }
     if (!lua_istable(L, -1) || (int64_t)lua_rawlen(L, -1) != shape[depth])
-        luaL_error(L, "%s: ragged nested table: a row at depth %d has %d elements, expected %d",
-                   who, depth + 1, lua_istable(L, -1) ? (int)lua_rawlen(L, -1) : 0,
-                   (int)shape[depth]);
+        luaL_error(L, "%s: ragged nested table: a row at depth %d has %I elements, expected %I",
+                   who, depth + 1, (lua_Integer)(lua_istable(L, -1) ? lua_rawlen(L, -1) : 0),
+                   (lua_Integer)shape[depth]);
     for (int64_t k = 0; k < shape[depth]; k++) {
         path[depth] = k;
         lua_rawgeti(L, -1, (lua_Integer)k + 1);
@@ -282,8 +284,8 @@ static void check_index(lua_State *L, const Tensor *t, int arg, int64_t *idx, co
         if (i < 0)
             i += t->shape[d] + 1;
         if (i < 1 || i > t->shape[d])
-            luaL_error(L, "%s: index %d out of range 1..%d of dim %d", who,
-                       (int)luaL_checkinteger(L, arg + d), (int)t->shape[d], d + 1);
+            luaL_error(L, "%s: index %I out of range 1..%I of dim %d", who,
+                       luaL_checkinteger(L, arg + d), (lua_Integer)t->shape[d], d + 1);
         idx[d] = i - 1;
     }
 }
@@ -314,8 +316,8 @@ static int l_item(lua_State *L) {
     Tensor *t = lt_check(L, 1);
     char s[160];
     if (tensor_numel(t) != 1)
-        return luaL_error(L, "item: tensor of shape %s has %d elements, expected exactly 1",
-                          tensor_shape_str(s, sizeof s, t), (int)tensor_numel(t));
+        return luaL_error(L, "item: tensor of shape %s has %I elements, expected exactly 1",
+                          tensor_shape_str(s, sizeof s, t), (lua_Integer)tensor_numel(t));
     float v;
     if (op_read(&v, t))
         return lt_error(L);
@@ -337,8 +339,8 @@ static Tensor *select_index(lua_State *L, Tensor *t, int dim, int arg) {
     if (i < 0)
         i += t->shape[dim] + 1;
     if (i < 1 || i > t->shape[dim])
-        luaL_error(L, "select: index %d out of range 1..%d of dim %d",
-                   (int)luaL_checkinteger(L, arg), (int)t->shape[dim], dim + 1);
+        luaL_error(L, "select: index %I out of range 1..%I of dim %d", luaL_checkinteger(L, arg),
+                   (lua_Integer)t->shape[dim], dim + 1);
     return tensor_select(t, dim, i - 1);
 }
 
@@ -392,8 +394,8 @@ static int l_reshape(lua_State *L) {
     }
     for (int i = 0; i < ndim; i++)
         if (shape[i] < -1)
-            return luaL_error(L, "reshape: size %d is negative (only -1, to infer, is allowed)",
-                              (int)shape[i]);
+            return luaL_error(L, "reshape: size %I is negative (only -1, to infer, is allowed)",
+                              (lua_Integer)shape[i]);
     Tensor **slot = lt_push_slot(L);
     return op_reshape(slot, t, ndim, shape) ? lt_error(L) : 1;
 }
@@ -439,7 +441,9 @@ static int l_to(lua_State *L) {
     if (device_parse(luaL_checkstring(L, 2), &dev))
         return luaL_error(L, "to: %s", at_errmsg());
     Tensor **slot = lt_push_slot(L);
-    return op_to(slot, t, dev) ? lt_error(L) : lt_done(L);
+    if (op_to(slot, t, dev)) // say who asked: the backend's message names only the device
+        return luaL_error(L, "to: %s", at_errmsg());
+    return lt_done(L);
 }
 
 /* ---- writes -------------------------------------------------------------- */

@@ -33,7 +33,7 @@ int lt_dim(lua_State *L, int arg, int ndim, int extra, const char *who);
    ndim. `who` names the function in errors. */
 int lt_shape(lua_State *L, int arg, int64_t *shape, const char *who);
 /* A device from an options table at arg ({device="cuda"}), or default. */
-Device lt_device_opt(lua_State *L, int arg);
+Device lt_device_opt(lua_State *L, int arg, const char *who);
 /* A tensor from a value: a tensor (borrowed), a number or a nested table
    (converted on `dev`, left on the stack at the top and returned). */
 Tensor *lt_coerce(lua_State *L, int i, Device dev, const char *who);

@@ -155,6 +155,10 @@ static int state_init(lua_State *L) {
     lua_setglobal(L, "attn");
     if (!lua_istable(L, -1))
         return luaL_error(L, "require \"attn\" returned a %s, not a table", luaL_typename(L, -1));
+    // help(x) is the one global besides attn that API.md promises: at a
+    // prompt, typing attn.help every time is a chore.
+    lua_getfield(L, -1, "help");
+    lua_setglobal(L, "help");
     set_config(L, cfg);
     set_device(L, cfg->device);
     return 0;

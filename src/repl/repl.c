@@ -338,7 +338,7 @@ static void command_help(void) {
           "Keys: Tab completes names, fields and methods (attn.ze<Tab>, x:soft<Tab>);\n"
           "Up/Down and Ctrl-R search the history; Ctrl-C stops running code or\n"
           "clears the line; Ctrl-D on an empty line quits.\n"
-          "attn.help(x) describes a function or module of attn.\n",
+          "help(x) describes a function or module of attn; help() lists them.\n",
           stdout);
 }
 
