@@ -22,8 +22,9 @@
 #include "../core/interrupt.h"
 #include "cpu.h"
 
-// About 2^28 multiply-adds (a few ms on one core) between Ctrl-C checks.
-#define BLOCK_FMAS ((int64_t)1 << 28)
+// About 2^32 multiply-adds (~40 ms on one core) between Ctrl-C checks:
+// smaller blocks make BLAS re-pack the right operand too often.
+#define BLOCK_FMAS ((int64_t)1 << 32)
 
 typedef struct Mat {
     const float *p;
@@ -45,7 +46,7 @@ static int gemm(float *out, Mat a, Mat b, int64_t M, int64_t N, int64_t K, int64
     if (M * N * K > BLOCK_FMAS) {
         int64_t per_row = N * K > 0 ? N * K : 1;
         block = BLOCK_FMAS / per_row;
-        block = block < 64 ? 64 : block;
+        block = block < 256 ? 256 : block;
     }
     for (int64_t r = 0; r < M; r += block) {
         int64_t m = M - r < block ? M - r : block;
