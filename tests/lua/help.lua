@@ -12,6 +12,8 @@ H.write = function(s) printed[#printed + 1] = s end
 
 T.section("the module", function()
   T.is(type(H.help), "function", "attn.help returns a table with help")
+  -- API.md: help(x) is there without a require
+  T.is(rawget(_G, "help"), H.help, "the global help is attn.help's help")
   T.is(type(H.docs), "table", "the doc table is exposed")
   local bad = {}
   for name, d in pairs(H.docs) do

@@ -15,13 +15,21 @@ local MiB = 1024 * 1024
 
 -- Under AddressSanitizer (freed blocks wait in a 256 MiB quarantine) or
 -- valgrind, resident memory says little about freeing: skip RSS there.
-local function rss_meaningless()
-  local f = io.open("/proc/self/maps", "r")
-  if not f then return nil end
-  local maps = f:read("a")
+-- ASan is found as a shared libasan in the process's maps or, linked
+-- statically, by its name inside the executable.
+local function slurp(path)
+  local f = io.open(path, "rb")
+  if not f then return "" end
+  local s = f:read("a") or ""
   f:close()
-  if maps:find("libasan", 1, true) then return "AddressSanitizer keeps freed memory" end
+  return s
+end
+local function rss_meaningless()
+  local maps = slurp("/proc/self/maps")
   if maps:find("vgpreload", 1, true) then return "valgrind changes resident memory" end
+  if maps:find("libasan", 1, true) or slurp("/proc/self/exe"):find("AddressSanitizer", 1, true) then
+    return "AddressSanitizer keeps freed memory"
+  end
   return nil
 end
 local RSS_SKIP = rss_meaningless()
