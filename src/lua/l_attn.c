@@ -11,6 +11,7 @@
 
 #include "../core/error.h"
 #include "attn_lua.h"
+#include "l_modules.h"
 #include "l_tensor.h"
 
 int l_tensor_matmul(lua_State *L);
@@ -263,11 +264,28 @@ static const luaL_Reg cuda_functions[] = {
     {NULL, NULL},
 };
 
+static int luaopen_attn_cuda(lua_State *L) {
+    luaL_newlib(L, cuda_functions);
+    return 1;
+}
+
+/* The C-written sub-tables of attn, one l_<table>.c file each: attn.<name>
+   is what open() returns. */
+static const luaL_Reg submodules[] = {
+    {"cuda", luaopen_attn_cuda},
+    // --- submodules (one line each: {"name", luaopen_attn_name},)
+    // --- submodules end
+    {NULL, NULL},
+};
+
 int luaopen_attn_core(lua_State *L) {
     lt_register(L);
     luaL_newlib(L, functions);
-    luaL_newlib(L, cuda_functions);
-    lua_setfield(L, -2, "cuda");
+    for (const luaL_Reg *m = submodules; m->name; m++) {
+        lua_pushcfunction(L, m->func);
+        lua_call(L, 0, 1);
+        lua_setfield(L, -2, m->name);
+    }
     luaL_getmetatable(L, LT_META);
     lua_setfield(L, -2, "Tensor");
     lua_pushstring(L, PACKAGE_VERSION);
