@@ -209,11 +209,23 @@ S = "Autograd"
 doc(S, "Tensor:requires_grad", "t:requires_grad(flag) -> t",
   "marks t as a parameter: operations on it are recorded so backward can fill t.grad.",
   "w = attn.randn(4, 4):requires_grad(true)")
-doc(S, "Tensor:backward", "t:backward()",
+doc(S, "Tensor:backward", "t:backward(grad?)",
   "back-propagates from the one-element tensor t, adding d t / d w into w.grad for every " ..
-  "w that requires grad.", "loss:backward(); print(w.grad)")
-doc(S, "Tensor:zero_grad", "t:zero_grad()", "clears t.grad (gradients add up otherwise).",
+  "w that requires grad. For a t of any other shape, pass grad = d(something)/d t. " ..
+  "Tensors the graph saved must not be written in place before this (it says so).",
+  "loss:backward(); print(w.grad)")
+doc(S, "Tensor:zero_grad", "t:zero_grad() -> t",
+  "sets t.grad to zeros in place (gradients add up over backward calls otherwise).",
   "w:zero_grad()")
+doc(S, "Tensor:needs_grad", "t:needs_grad() -> boolean",
+  "whether t takes part in a gradient graph: a leaf marked with requires_grad, or a " ..
+  "result computed from one.", "(w * 2):needs_grad()  --> true")
+doc(S, "Tensor:is_leaf", "t:is_leaf() -> boolean",
+  "true for a tensor you made (a leaf), false for one computed by a recorded op.",
+  "w:is_leaf()  --> true")
+doc(S, "Tensor:grad_fn", "t:grad_fn() -> string or nil",
+  "the name of the op that computed t (\"matmul\", \"softmax\", ...), nil for a leaf: " ..
+  "follow how a loss was built.", "loss:grad_fn()  --> \"sum\"")
 doc(S, "Tensor:detach", "t:detach() -> Tensor",
   "the same values, cut from the graph: nothing flows back through it.", "y = x:detach()")
 doc(S, "attn.no_grad", "attn.no_grad(fn) -> ...",

@@ -61,7 +61,7 @@ Storage *storage_wrap(void *data, size_t nbytes, Device device, void (*free_data
         return NULL;
     }
     *s = (Storage){.data = data, .nbytes = nbytes, .device = device, .refs = 1,
-                   .free_data = free_data};
+                   .version = 0, .free_data = free_data};
     live_bytes += nbytes;
     return s;
 }
@@ -170,7 +170,16 @@ void tensor_release(Tensor *t) {
     if (!t || --t->refs > 0)
         return;
     storage_release(t->storage);
+    tensor_release(t->grad);
+    gradfn_release(t->grad_fn);
     free(t);
+}
+
+void gradfn_retain(GradFn *fn) { fn->refs++; }
+
+void gradfn_release(GradFn *fn) {
+    if (fn && --fn->refs == 0)
+        fn->destroy(fn);
 }
 
 int64_t tensor_numel(const Tensor *t) { return shape_numel(t->ndim, t->shape); }

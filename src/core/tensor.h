@@ -26,8 +26,16 @@ typedef struct Storage {
     size_t nbytes;
     Device device;
     int refs;
+    unsigned version;          // bumped by every in-place write (autograd checks it)
     void (*free_data)(void *); // how to give the bytes back
 } Storage;
+
+/* The common head of an autograd node (src/autograd defines the rest).
+   Core only needs to drop references to it when a tensor dies. */
+typedef struct GradFn {
+    int refs;
+    void (*destroy)(struct GradFn *self);
+} GradFn;
 
 typedef struct Tensor {
     Storage *storage;          // owned reference
@@ -36,6 +44,11 @@ typedef struct Tensor {
     int64_t shape[AT_MAXDIM];
     int64_t strides[AT_MAXDIM];
     int refs;
+    // Autograd (src/autograd): a leaf that requires grad accumulates into
+    // grad; a computed tensor points at the node that made it.
+    int requires_grad;
+    struct Tensor *grad;       // owned, or NULL
+    GradFn *grad_fn;           // owned reference, or NULL
 } Tensor;
 
 /* 64-byte-aligned host memory (vector loops like it); NULL + AT_ENOMEM. */
@@ -67,6 +80,8 @@ Tensor *tensor_wrap(Storage *s, int ndim, const int64_t *shape, const int64_t *s
 /* A new contiguous tensor on the host (uninitialised). */
 Tensor *tensor_new_cpu(int ndim, const int64_t *shape);
 void tensor_retain(Tensor *t);
+void gradfn_retain(GradFn *fn);
+void gradfn_release(GradFn *fn);
 void tensor_release(Tensor *t);
 
 int64_t tensor_numel(const Tensor *t);

@@ -163,6 +163,18 @@ static inline float u_gelu_tanh(float x) {
     const float k = 0.79788456080286536f; // sqrt(2 / pi)
     return 0.5f * x * (1.0f + tanhf(k * (x + 0.044715f * x * x * x)));
 }
+// d/dx x Phi(x) = Phi(x) + x phi(x)
+static inline float u_gelu_grad(float x) {
+    const float inv_sqrt_2pi = 0.39894228040143268f;
+    float cdf = 0.5f * (1.0f + erff(x * 0.70710678118654752f));
+    return cdf + x * inv_sqrt_2pi * expf(-0.5f * x * x);
+}
+// d/dx of 0.5 x (1 + tanh(u)), u = k (x + 0.044715 x^3)
+static inline float u_gelu_tanh_grad(float x) {
+    const float k = 0.79788456080286536f;
+    float th = tanhf(k * (x + 0.044715f * x * x * x));
+    return 0.5f * (1.0f + th) + 0.5f * x * (1.0f - th * th) * k * (1.0f + 3.0f * 0.044715f * x * x);
+}
 static inline float u_sin(float x) { return sinf(x); }
 static inline float u_cos(float x) { return cosf(x); }
 static inline float u_square(float x) { return x * x; }
@@ -194,6 +206,8 @@ UNARY_ROW(u_cos)
 UNARY_ROW(u_square)
 UNARY_ROW(u_reciprocal)
 UNARY_ROW(u_sign)
+UNARY_ROW(u_gelu_grad)
+UNARY_ROW(u_gelu_tanh_grad)
 
 typedef void (*UnaryRow)(float *, const float *, int64_t, int64_t);
 
@@ -205,7 +219,8 @@ static const UnaryRow unary_rows[UN_COUNT] = {
     [UN_GELU] = row_u_gelu,       [UN_GELU_TANH] = row_u_gelu_tanh,
     [UN_SIN] = row_u_sin,         [UN_COS] = row_u_cos,
     [UN_SQUARE] = row_u_square,   [UN_RECIPROCAL] = row_u_reciprocal,
-    [UN_SIGN] = row_u_sign,
+    [UN_SIGN] = row_u_sign,       [UN_GELU_GRAD] = row_u_gelu_grad,
+    [UN_GELU_TANH_GRAD] = row_u_gelu_tanh_grad,
 };
 
 int cpu_unary(UnaryOp op, Tensor *out, const Tensor *a) {

@@ -11,6 +11,7 @@
 
 #include "../core/error.h"
 #include "attn_lua.h"
+#include "../autograd/autograd.h"
 #include "l_modules.h"
 #include "l_tensor.h"
 
@@ -155,7 +156,7 @@ static int l_cat(lua_State *L) {
     int n = tensor_list(L, &ts, "cat");
     int dim = lua_isnoneornil(L, 2) ? 0 : lt_dim(L, 2, ts[0]->ndim, 0, "cat");
     Tensor **slot = lt_push_slot(L);
-    return op_cat(slot, ts, n, dim) ? lt_error(L) : lt_done(L);
+    return ag_cat(slot, ts, n, dim) ? lt_error(L) : lt_done(L);
 }
 
 static int l_stack(lua_State *L) {
@@ -163,7 +164,7 @@ static int l_stack(lua_State *L) {
     int n = tensor_list(L, &ts, "stack");
     int dim = lua_isnoneornil(L, 2) ? 0 : lt_dim(L, 2, ts[0]->ndim, 1, "stack");
     Tensor **slot = lt_push_slot(L);
-    return op_stack(slot, ts, n, dim) ? lt_error(L) : lt_done(L);
+    return ag_stack(slot, ts, n, dim) ? lt_error(L) : lt_done(L);
 }
 
 /* attn.allclose(a, b, tol?) with tol both relative and absolute (1e-5). */
@@ -176,6 +177,18 @@ static int l_allclose(lua_State *L) {
         return lt_error(L);
     lua_pushboolean(L, close);
     return 1;
+}
+
+/* attn.no_grad(fn, ...): run fn without recording gradients; returns what
+   fn returns, and leaves grad mode as it was even when fn raises. */
+static int l_no_grad(lua_State *L) {
+    luaL_checktype(L, 1, LUA_TFUNCTION);
+    ag_no_grad_enter();
+    int st = lua_pcall(L, lua_gettop(L) - 1, LUA_MULTRET, 0);
+    ag_no_grad_leave();
+    if (st != LUA_OK)
+        return lua_error(L);
+    return lua_gettop(L);
 }
 
 static int l_is_tensor(lua_State *L) {
@@ -250,6 +263,7 @@ static const luaL_Reg functions[] = {
     {"stack", l_stack},
     {"allclose", l_allclose},
     {"is_tensor", l_is_tensor},
+    {"no_grad", l_no_grad},
     {"set_default_device", l_set_default_device},
     {"default_device", l_default_device},
     {"threads", l_threads},

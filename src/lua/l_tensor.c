@@ -15,6 +15,7 @@
 
 #include "../core/error.h"
 #include "../core/format.h"
+#include "../autograd/autograd.h"
 #include "l_tensor.h"
 
 /* ---- userdata plumbing ------------------------------------------------- */
@@ -306,7 +307,7 @@ static int l_set(lua_State *L) {
     int64_t idx[AT_MAXDIM];
     float v = (float)luaL_checknumber(L, lua_gettop(L));
     check_index(L, t, 2, idx, "set");
-    if (op_set(t, idx, v))
+    if (ag_check_inplace("set", t) || op_set(t, idx, v))
         return lt_error(L);
     lua_settop(L, 1);
     return 1;
@@ -327,21 +328,15 @@ static int l_item(lua_State *L) {
 
 /* ---- views --------------------------------------------------------------- */
 
-static int push_view(lua_State *L, Tensor *v) {
-    if (!v)
-        return lt_error(L);
-    *lt_push_slot(L) = v;
-    return 1;
-}
-
-static Tensor *select_index(lua_State *L, Tensor *t, int dim, int arg) {
+/* The 0-based position named by the 1-based (or negative) index at arg. */
+static int64_t check_position(lua_State *L, const Tensor *t, int dim, int arg) {
     lua_Integer i = luaL_checkinteger(L, arg);
     if (i < 0)
         i += t->shape[dim] + 1;
     if (i < 1 || i > t->shape[dim])
         luaL_error(L, "select: index %I out of range 1..%I of dim %d", luaL_checkinteger(L, arg),
                    (lua_Integer)t->shape[dim], dim + 1);
-    return tensor_select(t, dim, i - 1);
+    return i - 1;
 }
 
 static int l_select(lua_State *L) {
@@ -349,7 +344,9 @@ static int l_select(lua_State *L) {
     if (t->ndim == 0)
         return luaL_error(L, "select: cannot select from a 0-d tensor");
     int dim = lt_dim(L, 2, t->ndim, 0, "select");
-    return push_view(L, select_index(L, t, dim, 3));
+    int64_t i = check_position(L, t, dim, 3);
+    Tensor **slot = lt_push_slot(L);
+    return ag_select(slot, t, dim, i) ? lt_error(L) : 1;
 }
 
 static int l_narrow(lua_State *L) {
@@ -358,13 +355,15 @@ static int l_narrow(lua_State *L) {
     lua_Integer start = luaL_checkinteger(L, 3), len = luaL_checkinteger(L, 4);
     if (start < 0)
         start += t->shape[dim] + 1;
-    return push_view(L, tensor_narrow(t, dim, start - 1, len));
+    Tensor **slot = lt_push_slot(L);
+    return ag_narrow(slot, t, dim, start - 1, len) ? lt_error(L) : 1;
 }
 
 static int l_transpose(lua_State *L) {
     Tensor *t = lt_check(L, 1);
     int a = lt_dim(L, 2, t->ndim, 0, "transpose"), b = lt_dim(L, 3, t->ndim, 0, "transpose");
-    return push_view(L, tensor_transpose(t, a, b));
+    Tensor **slot = lt_push_slot(L);
+    return ag_transpose(slot, t, a, b) ? lt_error(L) : 1;
 }
 
 /* The matrix transpose: swaps the last two dims (a 0-d or 1-d tensor is its
@@ -375,7 +374,8 @@ static int l_T(lua_State *L) {
         lua_settop(L, 1);
         return 1;
     }
-    return push_view(L, tensor_transpose(t, t->ndim - 2, t->ndim - 1));
+    Tensor **slot = lt_push_slot(L);
+    return ag_transpose(slot, t, t->ndim - 2, t->ndim - 1) ? lt_error(L) : 1;
 }
 
 static int l_reshape(lua_State *L) {
@@ -397,12 +397,14 @@ static int l_reshape(lua_State *L) {
             return luaL_error(L, "reshape: size %I is negative (only -1, to infer, is allowed)",
                               (lua_Integer)shape[i]);
     Tensor **slot = lt_push_slot(L);
-    return op_reshape(slot, t, ndim, shape) ? lt_error(L) : 1;
+    return ag_reshape(slot, t, ndim, shape) ? lt_error(L) : 1;
 }
 
 static int l_unsqueeze(lua_State *L) {
     Tensor *t = lt_check(L, 1);
-    return push_view(L, tensor_unsqueeze(t, lt_dim(L, 2, t->ndim, 1, "unsqueeze")));
+    int dim = lt_dim(L, 2, t->ndim, 1, "unsqueeze");
+    Tensor **slot = lt_push_slot(L);
+    return ag_unsqueeze(slot, t, dim) ? lt_error(L) : 1;
 }
 
 /* Drop size-1 dims: all of them, or the one named. */
@@ -413,26 +415,28 @@ static int l_squeeze(lua_State *L) {
     for (int d = 0; d < t->ndim; d++)
         if (t->shape[d] != 1 || (only >= 0 && d != only))
             shape[nd++] = t->shape[d];
-    return push_view(L, tensor_view(t, nd, shape));
+    Tensor **slot = lt_push_slot(L);
+    return ag_reshape(slot, t, nd, shape) ? lt_error(L) : 1;
 }
 
 static int l_expand(lua_State *L) {
     Tensor *t = lt_check(L, 1);
     int64_t shape[AT_MAXDIM];
     int nd = lt_shape(L, 2, shape, "expand");
-    return push_view(L, tensor_expand(t, nd, shape));
+    Tensor **slot = lt_push_slot(L);
+    return ag_expand(slot, t, nd, shape) ? lt_error(L) : 1;
 }
 
 static int l_contiguous(lua_State *L) {
     Tensor *t = lt_check(L, 1);
     Tensor **slot = lt_push_slot(L);
-    return op_contiguous(slot, t) ? lt_error(L) : lt_done(L);
+    return ag_contiguous(slot, t) ? lt_error(L) : lt_done(L);
 }
 
 static int l_clone(lua_State *L) {
     Tensor *t = lt_check(L, 1);
     Tensor **slot = lt_push_slot(L);
-    return op_clone(slot, t) ? lt_error(L) : lt_done(L);
+    return ag_clone(slot, t) ? lt_error(L) : lt_done(L);
 }
 
 static int l_to(lua_State *L) {
@@ -441,7 +445,7 @@ static int l_to(lua_State *L) {
     if (device_parse(luaL_checkstring(L, 2), &dev))
         return luaL_error(L, "to: %s", at_errmsg());
     Tensor **slot = lt_push_slot(L);
-    if (op_to(slot, t, dev)) // say who asked: the backend's message names only the device
+    if (ag_to(slot, t, dev)) // say who asked: the backend's message names only the device
         return luaL_error(L, "to: %s", at_errmsg());
     return lt_done(L);
 }
@@ -451,6 +455,8 @@ static int l_to(lua_State *L) {
 /* dst = value (a number, a tensor or a nested table), broadcast. */
 static void assign(lua_State *L, Tensor *dst, int vi, const char *who) {
     int st;
+    if (ag_check_inplace(who, dst))
+        lt_error(L);
     if (lua_type(L, vi) == LUA_TNUMBER)
         st = op_fill(dst, (float)lua_tonumber(L, vi));
     else
@@ -461,7 +467,7 @@ static void assign(lua_State *L, Tensor *dst, int vi, const char *who) {
 
 static int l_fill(lua_State *L) {
     Tensor *t = lt_check(L, 1);
-    if (op_fill(t, (float)luaL_checknumber(L, 2)))
+    if (ag_check_inplace("fill", t) || op_fill(t, (float)luaL_checknumber(L, 2)))
         return lt_error(L);
     lua_settop(L, 1);
     return 1;
@@ -483,16 +489,16 @@ static int binary(lua_State *L, BinaryOp op) {
     int st;
     if (a && lua_type(L, 2) == LUA_TNUMBER) {
         slot = lt_push_slot(L);
-        st = op_binary_scalar(slot, op, a, (float)lua_tonumber(L, 2), 0);
+        st = ag_binary_scalar(slot, op, a, (float)lua_tonumber(L, 2), 0);
     } else if (b && lua_type(L, 1) == LUA_TNUMBER) {
         slot = lt_push_slot(L);
-        st = op_binary_scalar(slot, op, b, (float)lua_tonumber(L, 1), 1);
+        st = ag_binary_scalar(slot, op, b, (float)lua_tonumber(L, 1), 1);
     } else {
         Device dev = a ? tensor_device(a) : b ? tensor_device(b) : op_default_device();
         a = lt_coerce(L, 1, dev, who);
         b = lt_coerce(L, 2, dev, who);
         slot = lt_push_slot(L);
-        st = op_binary(slot, op, a, b);
+        st = ag_binary(slot, op, a, b);
     }
     return st ? lt_error(L) : lt_done(L);
 }
@@ -516,7 +522,7 @@ BINARY_BINDING(ge, BIN_GE)
 static int unary(lua_State *L, UnaryOp op) {
     Tensor *a = lt_check(L, 1);
     Tensor **slot = lt_push_slot(L);
-    return op_unary(slot, op, a) ? lt_error(L) : lt_done(L);
+    return ag_unary(slot, op, a) ? lt_error(L) : lt_done(L);
 }
 
 #define UNARY_BINDING(name, op) \
@@ -554,7 +560,7 @@ static int reduce(lua_State *L, ReduceOp op) {
     int dim = lua_isnoneornil(L, 2) ? -1 : lt_dim(L, 2, a->ndim, 0, who);
     int keepdim = lua_toboolean(L, 3);
     Tensor **slot = lt_push_slot(L);
-    if (op_reduce(slot, op, a, dim, keepdim))
+    if (ag_reduce(slot, op, a, dim, keepdim))
         return lt_error(L);
     if (op == RED_ARGMAX || op == RED_ARGMIN) {
         Tensor *zero_based = *slot;
@@ -601,20 +607,20 @@ static int l_softmax(lua_State *L) {
                           "the last)");
     int dim = lt_dim(L, 2, a->ndim, 0, "softmax");
     Tensor **slot = lt_push_slot(L);
-    return op_softmax(slot, a, dim) ? lt_error(L) : lt_done(L);
+    return ag_softmax(slot, a, dim) ? lt_error(L) : lt_done(L);
 }
 
 static int l_norm(lua_State *L) {
     Tensor *a = lt_check(L, 1);
     Tensor **slot = lt_push_slot(L);
-    return op_norm(slot, a) ? lt_error(L) : lt_done(L);
+    return ag_norm(slot, a) ? lt_error(L) : lt_done(L);
 }
 
 int l_tensor_matmul(lua_State *L);
 int l_tensor_matmul(lua_State *L) {
     Tensor *a = lt_check(L, 1), *b = lt_check(L, 2);
     Tensor **slot = lt_push_slot(L);
-    return op_matmul(slot, a, b) ? lt_error(L) : lt_done(L);
+    return ag_matmul(slot, a, b) ? lt_error(L) : lt_done(L);
 }
 
 /* ---- metamethods --------------------------------------------------------- */
@@ -643,23 +649,29 @@ static int l_len(lua_State *L) {
     return 1;
 }
 
-/* t[i]: a view of row i (a number for a 1-d t); t.name: a method. */
+/* t[i]: a view of row i (a number for a 1-d t); t.grad: the gradient;
+   t.name: a method. */
 static int l_index(lua_State *L) {
     Tensor *t = lt_check(L, 1);
     if (lua_type(L, 2) == LUA_TNUMBER) {
         if (t->ndim == 0)
             return luaL_error(L, "index: cannot index a 0-d tensor (use :item())");
-        Tensor *row = select_index(L, t, 0, 2);
-        if (!row)
-            return lt_error(L);
-        if (t->ndim > 1)
-            return push_view(L, row);
-        float v;
-        int st = op_get(&v, row, NULL);
-        tensor_release(row);
-        if (st)
-            return lt_error(L);
-        lua_pushnumber(L, (lua_Number)v);
+        int64_t i = check_position(L, t, 0, 2);
+        if (t->ndim == 1) {
+            float v;
+            if (op_get(&v, t, &i))
+                return lt_error(L);
+            lua_pushnumber(L, (lua_Number)v);
+            return 1;
+        }
+        Tensor **slot = lt_push_slot(L);
+        return ag_select(slot, t, 0, i) ? lt_error(L) : 1;
+    }
+    if (lua_type(L, 2) == LUA_TSTRING && strcmp(lua_tostring(L, 2), "grad") == 0) {
+        if (!t->grad)
+            return lua_pushnil(L), 1;
+        tensor_retain(t->grad);
+        *lt_push_slot(L) = t->grad;
         return 1;
     }
     lua_pushvalue(L, 2);
@@ -673,12 +685,72 @@ static int l_newindex(lua_State *L) {
     if (lua_type(L, 2) != LUA_TNUMBER || t->ndim == 0)
         return luaL_error(L, "attn.Tensor: cannot set field '%s' (only t[i] = value)",
                           luaL_tolstring(L, 2, NULL));
+    if (ag_check_inplace("setindex", t))
+        return lt_error(L);
+    int64_t i = check_position(L, t, 0, 2);
     Tensor **slot = lt_push_slot(L);
-    *slot = select_index(L, t, 0, 2);
+    *slot = tensor_select(t, 0, i);
     if (!*slot)
         return lt_error(L);
     assign(L, *slot, 3, "setindex");
     return 0;
+}
+
+/* ---- autograd -------------------------------------------------------------- */
+
+/* t:requires_grad(on?) marks a leaf (on defaults to true) and returns t,
+   so `w = attn.randn(4, 4):requires_grad(true)` reads as one line. Ask
+   with t:needs_grad(). */
+static int l_requires_grad(lua_State *L) {
+    Tensor *t = lt_check(L, 1);
+    int on = lua_isnoneornil(L, 2) ? 1 : lua_toboolean(L, 2);
+    if (ag_set_requires_grad(t, on))
+        return lt_error(L);
+    lua_settop(L, 1);
+    return 1;
+}
+
+static int l_needs_grad(lua_State *L) {
+    lua_pushboolean(L, ag_tracks(lt_check(L, 1)));
+    return 1;
+}
+
+static int l_backward(lua_State *L) {
+    Tensor *t = lt_check(L, 1);
+    Tensor *g = lua_isnoneornil(L, 2) ? NULL : lt_check(L, 2);
+    if (ag_backward(t, g))
+        return lt_error(L);
+    return 0;
+}
+
+/* Zero the gradient in place (keeps its memory for the next step). */
+static int l_zero_grad(lua_State *L) {
+    Tensor *t = lt_check(L, 1);
+    if (t->grad && op_fill(t->grad, 0.0f))
+        return lt_error(L);
+    lua_settop(L, 1);
+    return 1;
+}
+
+static int l_detach(lua_State *L) {
+    Tensor *t = lt_check(L, 1);
+    Tensor **slot = lt_push_slot(L);
+    return ag_detach(slot, t) ? lt_error(L) : 1;
+}
+
+static int l_is_leaf(lua_State *L) {
+    lua_pushboolean(L, lt_check(L, 1)->grad_fn == NULL);
+    return 1;
+}
+
+/* The op that made t ("matmul", ...), or nil for a leaf. */
+static int l_grad_fn(lua_State *L) {
+    const char *name = ag_op_name(lt_check(L, 1));
+    if (name)
+        lua_pushstring(L, name);
+    else
+        lua_pushnil(L);
+    return 1;
 }
 
 static const luaL_Reg methods[] = {
@@ -702,6 +774,9 @@ static const luaL_Reg methods[] = {
     {"mean", l_mean},       {"max", l_max},             {"min", l_min},
     {"argmax", l_argmax},   {"argmin", l_argmin},       {"softmax", l_softmax},
     {"norm", l_norm},       {"matmul", l_tensor_matmul}, {"close", l_gc},
+    {"requires_grad", l_requires_grad}, {"needs_grad", l_needs_grad},
+    {"backward", l_backward}, {"zero_grad", l_zero_grad}, {"detach", l_detach},
+    {"is_leaf", l_is_leaf}, {"grad_fn", l_grad_fn},
     {NULL, NULL},
 };
 

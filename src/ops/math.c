@@ -25,6 +25,7 @@ static const char *const unary_names[UN_COUNT] = {
     [UN_ABS] = "abs", [UN_TANH] = "tanh", [UN_SIGMOID] = "sigmoid", [UN_RELU] = "relu",
     [UN_GELU] = "gelu", [UN_GELU_TANH] = "gelu_tanh", [UN_SIN] = "sin", [UN_COS] = "cos",
     [UN_SQUARE] = "square", [UN_RECIPROCAL] = "reciprocal", [UN_SIGN] = "sign",
+    [UN_GELU_GRAD] = "gelu_grad", [UN_GELU_TANH_GRAD] = "gelu_tanh_grad",
 };
 
 static const char *const reduce_names[RED_COUNT] = {
@@ -124,7 +125,7 @@ static int reduce_all(Tensor **out, ReduceOp op, const Tensor *a, int keepdim) {
     tensor_release(flat);
     if (st)
         return st;
-    for (int i = 0; i < a->ndim; i++)
+    for (int i = 0; i < AT_MAXDIM; i++)
         ones[i] = 1;
     st = op_reshape(out, r, keepdim ? a->ndim : 1, ones);
     tensor_release(r);

@@ -26,6 +26,7 @@ int op_copy(Tensor *dst, const Tensor *src) {
     Tensor *from = tensor_expand(src, dst->ndim, dst->shape);
     if (!from)
         return at_errcode();
+    dst->storage->version++;
     int st;
     if (from->storage == dst->storage) {
         // Source and destination may overlap (t[1] = t[2] on a view): copy
@@ -49,6 +50,7 @@ int op_fill(Tensor *dst, float value) {
     const Backend *be = backend_of(dst);
     if (!be->fill)
         return at_error(AT_EDEVICE, "fill: not available on %s yet", be->name);
+    dst->storage->version++;
     return be->fill(dst, value);
 }
 
@@ -127,6 +129,7 @@ int op_set(Tensor *t, const int64_t *idx, float value) {
     int64_t off;
     if (locate(&off, "set", t, idx))
         return at_errcode();
+    t->storage->version++;
     return backend_of(t)->upload((float *)t->storage->data + off, &value, sizeof(float));
 }
 

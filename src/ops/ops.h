@@ -30,6 +30,8 @@ typedef enum {
     UN_GELU,      // exact: x * Phi(x), with erf
     UN_GELU_TANH, // the tanh approximation GPT-2 uses
     UN_SIN, UN_COS, UN_SQUARE, UN_RECIPROCAL, UN_SIGN,
+    UN_GELU_GRAD,      // d/dx of UN_GELU (for autograd)
+    UN_GELU_TANH_GRAD, // d/dx of UN_GELU_TANH
     UN_COUNT
 } UnaryOp;
 
