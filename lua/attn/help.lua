@@ -217,6 +217,10 @@ doc(S, "Tensor:backward", "t:backward(grad?)",
 doc(S, "Tensor:zero_grad", "t:zero_grad() -> t",
   "sets t.grad to zeros in place (gradients add up over backward calls otherwise).",
   "w:zero_grad()")
+doc(S, "Tensor:masked_fill", "t:masked_fill(keep, value) -> Tensor",
+  "t where keep is non-zero, value where keep is 0; keep broadcasts against t, so one " ..
+  "[T, T] causal mask serves [B, heads, T, T] scores. Gradients flow to the kept elements.",
+  "scores:masked_fill(mask, -math.huge)")
 doc(S, "Tensor:needs_grad", "t:needs_grad() -> boolean",
   "whether t takes part in a gradient graph: a leaf marked with requires_grad, or a " ..
   "result computed from one.", "(w * 2):needs_grad()  --> true")

@@ -24,6 +24,7 @@ function attn.time(fn, n)
   return median, times[1], times[n]
 end
 
+require "attn.F"
 attn.help = require("attn.help").help
 
 return attn

@@ -54,6 +54,14 @@ int ag_to(Tensor **out, Tensor *a, Device dev);
 int ag_cat(Tensor **out, Tensor *const *ts, int n, int dim);
 int ag_stack(Tensor **out, Tensor *const *ts, int n, int dim);
 
+/* Neural-network primitives (grad_nn.c); ids and targets are 0-based. */
+int ag_masked_fill(Tensor **out, Tensor *x, Tensor *keep, float value);
+int ag_embedding(Tensor **out, Tensor *table, const int64_t *ids, int ndim,
+                 const int64_t *ids_shape);
+int ag_layer_norm(Tensor **out, Tensor *x, Tensor *w, Tensor *b, float eps);
+/* per-row losses (N) */
+int ag_cross_entropy(Tensor **out, Tensor *logits, const int64_t *targets, int64_t n);
+
 /* In-place writes are refused on tensors in a graph while recording: the
    gradient would silently be wrong. `who` names the caller. */
 int ag_check_inplace(const char *who, const Tensor *t);

@@ -148,6 +148,12 @@ static int scalar_backward(Node *n, const Tensor *g, Tensor **gin) {
         if (!st)
             st = scale(&gin[0], t2, s);
         break;
+    case BIN_MAX: // a wins where a >= s (a on ties), s is a constant
+    case BIN_MIN:
+        st = op_binary_scalar(&t1, n->iarg[0] == BIN_MAX ? BIN_GE : BIN_LE, a, s, 0);
+        if (!st)
+            st = mul(&gin[0], g, t1);
+        break;
     default:
         return at_error(AT_EINVAL, "backward: %s has no gradient", n->name);
     }
@@ -157,7 +163,7 @@ static int scalar_backward(Node *n, const Tensor *g, Tensor **gin) {
 
 int ag_binary_scalar(Tensor **out, BinaryOp op, Tensor *a, float s, int scalar_first) {
     int st = op_binary_scalar(out, op, a, s, scalar_first);
-    if (st || !differentiable(op) || op == BIN_MAX || op == BIN_MIN || !ag_any(1, &a))
+    if (st || !differentiable(op) || !ag_any(1, &a))
         return st;
     Node *n = node_new(op_binary_name(op), scalar_backward, 1, &a);
     if (n) {

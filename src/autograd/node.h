@@ -37,6 +37,8 @@ struct Node {
     int iarg[4];
     int64_t larg[2];
     float farg;
+    int64_t *ids;                 // token ids or class targets (owned), for lookups
+    int64_t nids;
     // Backward pass bookkeeping.
     Tensor *grad;                 // gradient of the output gathered so far
     int pending;                  // consumers not yet processed

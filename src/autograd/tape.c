@@ -40,6 +40,7 @@ static void node_destroy(GradFn *fn) {
         tensor_release(n->saved[i]);
     }
     tensor_release(n->grad);
+    free(n->ids);
     free(n);
 }
 

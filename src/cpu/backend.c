@@ -36,6 +36,13 @@ static const Backend cpu = {
     .reduce = cpu_reduce,
     .softmax = cpu_softmax,
     .matmul = cpu_matmul,
+    .masked_fill = cpu_masked_fill,
+    .embedding = cpu_embedding,
+    .embedding_backward = cpu_embedding_backward,
+    .layer_norm = cpu_layer_norm,
+    .layer_norm_backward = cpu_layer_norm_backward,
+    .cross_entropy = cpu_cross_entropy,
+    .cross_entropy_backward = cpu_cross_entropy_backward,
     .set_threads = cpu_set_threads,
     .get_threads = cpu_get_threads,
 };

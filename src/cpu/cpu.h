@@ -16,6 +16,16 @@ int cpu_unary(UnaryOp op, Tensor *out, const Tensor *a);
 int cpu_reduce(ReduceOp op, Tensor *out, const Tensor *a, int dim);
 int cpu_softmax(Tensor *out, const Tensor *a, int dim);
 int cpu_matmul(Tensor *out, const Tensor *a, const Tensor *b);
+int cpu_masked_fill(Tensor *out, const Tensor *x, const Tensor *keep, float value);
+int cpu_embedding(Tensor *out, const Tensor *table, const int64_t *ids, int64_t n);
+int cpu_embedding_backward(Tensor *dtable, const Tensor *g, const int64_t *ids, int64_t n);
+int cpu_layer_norm(Tensor *out, Tensor *mean, Tensor *rstd, const Tensor *x, const Tensor *w,
+                   const Tensor *b, float eps);
+int cpu_layer_norm_backward(Tensor *dx, Tensor *dw, Tensor *db, const Tensor *g, const Tensor *x,
+                            const Tensor *mean, const Tensor *rstd, const Tensor *w);
+int cpu_cross_entropy(Tensor *losses, const Tensor *logits, const int64_t *targets);
+int cpu_cross_entropy_backward(Tensor *dlogits, const Tensor *g, const Tensor *logits,
+                               const int64_t *targets);
 int cpu_set_threads(int n);
 int cpu_get_threads(void);
 

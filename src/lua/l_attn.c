@@ -287,6 +287,7 @@ static int luaopen_attn_cuda(lua_State *L) {
    is what open() returns. */
 static const luaL_Reg submodules[] = {
     {"cuda", luaopen_attn_cuda},
+    {"F", luaopen_attn_F},
     // --- submodules (one line each: {"name", luaopen_attn_name},)
     // --- submodules end
     {NULL, NULL},

@@ -7,6 +7,8 @@
 
 #include <lua.h>
 
+int luaopen_attn_F(lua_State *L);
+
 // --- declarations (one line each: int luaopen_attn_name(lua_State *L);)
 // --- declarations end
 

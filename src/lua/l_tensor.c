@@ -610,6 +610,16 @@ static int l_softmax(lua_State *L) {
     return ag_softmax(slot, a, dim) ? lt_error(L) : lt_done(L);
 }
 
+/* t:masked_fill(keep, value): value where keep is 0, t elsewhere (keep
+   broadcasts: a [T,T] causal mask over [B,H,T,T] scores). */
+static int l_masked_fill(lua_State *L) {
+    Tensor *t = lt_check(L, 1);
+    Tensor *keep = lt_coerce(L, 2, tensor_device(t), "masked_fill");
+    float value = (float)luaL_checknumber(L, 3);
+    Tensor **slot = lt_push_slot(L);
+    return ag_masked_fill(slot, t, keep, value) ? lt_error(L) : lt_done(L);
+}
+
 static int l_norm(lua_State *L) {
     Tensor *a = lt_check(L, 1);
     Tensor **slot = lt_push_slot(L);
@@ -776,7 +786,7 @@ static const luaL_Reg methods[] = {
     {"norm", l_norm},       {"matmul", l_tensor_matmul}, {"close", l_gc},
     {"requires_grad", l_requires_grad}, {"needs_grad", l_needs_grad},
     {"backward", l_backward}, {"zero_grad", l_zero_grad}, {"detach", l_detach},
-    {"is_leaf", l_is_leaf}, {"grad_fn", l_grad_fn},
+    {"is_leaf", l_is_leaf}, {"grad_fn", l_grad_fn}, {"masked_fill", l_masked_fill},
     {NULL, NULL},
 };
 

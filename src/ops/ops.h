@@ -69,6 +69,29 @@ typedef struct Backend {
        any strides. */
     int (*matmul)(Tensor *out, const Tensor *a, const Tensor *b);
 
+    /* Neural-network primitives; every tensor contiguous unless said.
+       Integer arguments (ids, targets) are host arrays of n 0-based values. */
+    /* out = keep != 0 ? x : value; x, keep expanded to out's shape */
+    int (*masked_fill)(Tensor *out, const Tensor *x, const Tensor *keep, float value);
+    /* out (n, D) = rows ids of table (V, D) */
+    int (*embedding)(Tensor *out, const Tensor *table, const int64_t *ids, int64_t n);
+    /* dtable (V, D), zeroed by the caller, += g (n, D) rows at ids */
+    int (*embedding_backward)(Tensor *dtable, const Tensor *g, const int64_t *ids, int64_t n);
+    /* out (N, C) = (x - mean) * rstd * w + b per row; mean, rstd (N) kept for
+       backward; w, b (C) may be NULL */
+    int (*layer_norm)(Tensor *out, Tensor *mean, Tensor *rstd, const Tensor *x, const Tensor *w,
+                      const Tensor *b, float eps);
+    /* dx (N, C), and dw, db (C) when not NULL, from g (N, C) */
+    int (*layer_norm_backward)(Tensor *dx, Tensor *dw, Tensor *db, const Tensor *g,
+                               const Tensor *x, const Tensor *mean, const Tensor *rstd,
+                               const Tensor *w);
+    /* losses (N) = logsumexp(logits row) - logits[row, target]; a target
+       of -1 is ignored (loss 0) */
+    int (*cross_entropy)(Tensor *losses, const Tensor *logits, const int64_t *targets);
+    /* dlogits (N, C) = g_row * (softmax(row) - onehot(target)) */
+    int (*cross_entropy_backward)(Tensor *dlogits, const Tensor *g, const Tensor *logits,
+                                  const int64_t *targets);
+
     /* Worker threads for this backend's kernels (and its BLAS). */
     int (*set_threads)(int n);
     int (*get_threads)(void);

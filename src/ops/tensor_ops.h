@@ -67,6 +67,26 @@ int op_matmul(Tensor **out, const Tensor *a, const Tensor *b);
 /* |a - b| <= atol + rtol * |b| everywhere (shapes broadcast); NaN never close. */
 int op_allclose(int *result, const Tensor *a, const Tensor *b, float rtol, float atol);
 
+/* ---- neural-network primitives (nn.c) --------------------------------- */
+/* out = keep != 0 ? x : value, broadcast */
+int op_masked_fill(Tensor **out, const Tensor *x, const Tensor *keep, float value);
+/* out (ids_shape..., D) = rows of table (V, D); ids are 0-based, checked */
+int op_embedding(Tensor **out, const Tensor *table, const int64_t *ids, int ndim,
+                 const int64_t *ids_shape);
+int op_embedding_backward(Tensor **dtable, const Tensor *g, const int64_t *ids, int64_t n,
+                          int64_t V);
+/* over the last dim of x; w, b may be NULL; mean, rstd (N rows) for backward */
+int op_layer_norm(Tensor **out, Tensor **mean, Tensor **rstd, const Tensor *x, const Tensor *w,
+                  const Tensor *b, float eps);
+/* dw, db may be NULL (not wanted) */
+int op_layer_norm_backward(Tensor **dx, Tensor **dw, Tensor **db, const Tensor *g,
+                           const Tensor *x, const Tensor *mean, const Tensor *rstd,
+                           const Tensor *w);
+/* losses (N) of logits (N, C) against 0-based targets (-1: ignored) */
+int op_cross_entropy(Tensor **losses, const Tensor *logits, const int64_t *targets, int64_t n);
+int op_cross_entropy_backward(Tensor **dlogits, const Tensor *g, const Tensor *logits,
+                              const int64_t *targets);
+
 /* Names for messages: "add", "exp", "sum", ... */
 const char *op_binary_name(BinaryOp op);
 const char *op_unary_name(UnaryOp op);
