@@ -45,15 +45,30 @@ function F.binary_cross_entropy(p, y, eps)
   return loss:mean()
 end
 
+-- Can the fused kernel take these operands (same leading dims, no
+-- broadcasting between q, k and v)?
+local function fusable(q, k, v)
+  if q:dim() < 2 or k:dim() ~= q:dim() or v:dim() ~= q:dim() then return false end
+  for d = 1, q:dim() - 2 do
+    if k:size(d) ~= q:size(d) or v:size(d) ~= q:size(d) then return false end
+  end
+  return true
+end
+
 --- out, w = scaled_dot_product_attention(q, k, v, {causal=, mask=, scale=, weights=})
 -- q [..., Tq, D], k [..., Tk, D], v [..., Tk, Dv]. mask: 1 keep / 0 drop,
 -- broadcast to [..., Tq, Tk]. causal: query i sees keys up to i + (Tk - Tq)
 -- (aligned to the end, so a decoding step with Tq = 1 sees every key).
 -- A query whose keys are all dropped gets zero weights and a zero output.
+-- Without weights or a mask this runs the fused kernel (flash_attention),
+-- which never builds the [Tq, Tk] matrix; otherwise the formula below.
 function F.scaled_dot_product_attention(q, k, v, opts)
   opts = opts or {}
   local D = q:size(-1)
   local scale = opts.scale or 1 / math.sqrt(D)
+  if not opts.weights and not opts.mask and not opts.materialise and fusable(q, k, v) then
+    return F.flash_attention(q, k, v, {causal = opts.causal, scale = scale})
+  end
   local scores = q:matmul(k:T()) * scale                 -- [..., Tq, Tk]
   local keep = opts.mask
   if opts.causal then

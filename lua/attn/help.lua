@@ -238,6 +238,11 @@ doc(S, "attn.no_grad", "attn.no_grad(fn) -> ...",
 
 -- ---- Functional -----------------------------------------------------------------
 S = "Functional"
+doc(S, "attn.F.flash_attention", "attn.F.flash_attention(q, k, v, {causal=, scale=}) -> Tensor",
+  "the fused attention kernel: tiles of queries and keys with an online softmax, so the " ..
+  "[Tq, Tk] weights are never stored (memory grows with T, not T^2). q, k, v need the same " ..
+  "leading dims. scaled_dot_product_attention uses it whenever weights and a mask are not asked for.",
+  "out = attn.F.flash_attention(q, k, v, {causal=true})")
 doc(S, "attn.F.linear", "attn.F.linear(x, W, b?) -> Tensor",
   "x W^T + b with W of shape [out, in] as in pytorch; x is [..., in].",
   "attn.F.linear(x, w, b)")

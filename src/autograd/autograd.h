@@ -62,6 +62,9 @@ int ag_layer_norm(Tensor **out, Tensor *x, Tensor *w, Tensor *b, float eps);
 /* per-row losses (N) */
 int ag_cross_entropy(Tensor **out, Tensor *logits, const int64_t *targets, int64_t n);
 
+/* Fused attention (see op_attention); q, k, v all get gradients. */
+int ag_attention(Tensor **out, Tensor *q, Tensor *k, Tensor *v, int causal, float scale);
+
 /* In-place writes are refused on tensors in a graph while recording: the
    gradient would silently be wrong. `who` names the caller. */
 int ag_check_inplace(const char *who, const Tensor *t);

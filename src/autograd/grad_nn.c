@@ -102,3 +102,41 @@ int ag_cross_entropy(Tensor **out, Tensor *logits, const int64_t *targets, int64
     }
     return node_attach(n, out, st);
 }
+
+/* saved: q, k, v, out, lse; the kernel recomputes the probabilities */
+static int attention_backward(Node *n, const Tensor *g, Tensor **gin) {
+    Tensor *d[3] = {0};
+    int st = op_attention_backward(&d[0], &d[1], &d[2], g, n->saved[0], n->saved[1], n->saved[2],
+                                   n->saved[3], n->saved[4], n->iarg[0], n->farg);
+    for (int i = 0; i < 3; i++) {
+        if (!st && n->in[i])
+            gin[i] = d[i];
+        else
+            T(d[i]);
+    }
+    return st;
+}
+
+int ag_attention(Tensor **out, Tensor *q, Tensor *k, Tensor *v, int causal, float scale) {
+    Tensor *lse = NULL, *ins[3] = {q, k, v};
+    int st = op_attention(out, &lse, q, k, v, causal, scale);
+    if (!st && ag_any(3, ins)) {
+        Node *n = node_new("attention", attention_backward, 3, ins);
+        if (n) {
+            n->iarg[0] = causal;
+            n->farg = scale;
+            st = node_save(n, 0, q);
+            if (!st)
+                st = node_save(n, 1, k);
+            if (!st)
+                st = node_save(n, 2, v);
+            if (!st)
+                st = node_save(n, 3, *out);
+            if (!st)
+                st = node_save(n, 4, lse);
+        }
+        st = node_attach(n, out, st);
+    }
+    T(lse);
+    return st;
+}

@@ -16,6 +16,7 @@
 #include "autograd.h"
 
 #define NODE_MAXIN 4
+#define NODE_MAXSAVED 6
 
 typedef struct Node Node;
 
@@ -29,8 +30,8 @@ struct Node {
     BackwardFn backward;
     int nin;
     Tensor *in[NODE_MAXIN];
-    Tensor *saved[NODE_MAXIN];
-    unsigned saved_version[NODE_MAXIN];
+    Tensor *saved[NODE_MAXSAVED];
+    unsigned saved_version[NODE_MAXSAVED];
     // The op's parameters: shapes, dims, scalars.
     int ndim;
     int64_t shape[AT_MAXDIM];     // usually the first input's shape

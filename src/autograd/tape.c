@@ -35,10 +35,10 @@ int ag_any(int n, Tensor *const *ts) {
 
 static void node_destroy(GradFn *fn) {
     Node *n = (Node *)fn;
-    for (int i = 0; i < NODE_MAXIN; i++) {
+    for (int i = 0; i < NODE_MAXIN; i++)
         tensor_release(n->in[i]);
+    for (int i = 0; i < NODE_MAXSAVED; i++)
         tensor_release(n->saved[i]);
-    }
     tensor_release(n->grad);
     free(n->ids);
     free(n);
@@ -199,7 +199,7 @@ static int accumulate(Tensor **acc, const Tensor *g) {
 }
 
 static int check_saved(const Node *n) {
-    for (int i = 0; i < NODE_MAXIN; i++)
+    for (int i = 0; i < NODE_MAXSAVED; i++)
         if (n->saved[i] && n->saved[i]->storage->version != n->saved_version[i])
             return at_error(AT_EINVAL, "backward: a tensor that %s saved for its gradient was "
                             "modified in place afterwards", n->name);

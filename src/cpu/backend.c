@@ -43,6 +43,8 @@ static const Backend cpu = {
     .layer_norm_backward = cpu_layer_norm_backward,
     .cross_entropy = cpu_cross_entropy,
     .cross_entropy_backward = cpu_cross_entropy_backward,
+    .attention = cpu_attention,
+    .attention_backward = cpu_attention_backward,
     .set_threads = cpu_set_threads,
     .get_threads = cpu_get_threads,
 };

@@ -26,6 +26,11 @@ int cpu_layer_norm_backward(Tensor *dx, Tensor *dw, Tensor *db, const Tensor *g,
 int cpu_cross_entropy(Tensor *losses, const Tensor *logits, const int64_t *targets);
 int cpu_cross_entropy_backward(Tensor *dlogits, const Tensor *g, const Tensor *logits,
                                const int64_t *targets);
+int cpu_attention(Tensor *out, Tensor *lse, const Tensor *q, const Tensor *k, const Tensor *v,
+                  int causal, float scale);
+int cpu_attention_backward(Tensor *dq, Tensor *dk, Tensor *dv, const Tensor *g, const Tensor *q,
+                           const Tensor *k, const Tensor *v, const Tensor *out, const Tensor *lse,
+                           int causal, float scale);
 int cpu_set_threads(int n);
 int cpu_get_threads(void);
 

@@ -6,6 +6,7 @@
 #include <config.h>
 
 #include <lauxlib.h>
+#include <math.h>
 #include <stdlib.h>
 
 #include "../autograd/autograd.h"
@@ -133,11 +134,29 @@ static int l_F_cross_entropy(lua_State *L) {
     return ag_binary_scalar(mean, BIN_MUL, *sum, scale, 0) ? lt_error(L) : lt_done(L);
 }
 
+/* attn.F.flash_attention(q, k, v, {causal=, scale=}): the fused kernel,
+   never materialising the [Tq, Tk] weights. */
+static int l_F_flash_attention(lua_State *L) {
+    Tensor *q = lt_check(L, 1), *k = lt_check(L, 2), *v = lt_check(L, 3);
+    int causal = 0;
+    float scale = q->ndim > 0 ? 1.0f / sqrtf((float)q->shape[q->ndim - 1]) : 1.0f;
+    if (lua_istable(L, 4)) {
+        lua_getfield(L, 4, "causal");
+        causal = lua_toboolean(L, -1);
+        lua_getfield(L, 4, "scale");
+        scale = (float)luaL_optnumber(L, -1, scale);
+        lua_pop(L, 2);
+    }
+    Tensor **slot = lt_push_slot(L);
+    return ag_attention(slot, q, k, v, causal, scale) ? lt_error(L) : lt_done(L);
+}
+
 int luaopen_attn_F(lua_State *L) {
     static const luaL_Reg functions[] = {
         {"embedding", l_F_embedding},
         {"layer_norm", l_F_layer_norm},
         {"cross_entropy", l_F_cross_entropy},
+        {"flash_attention", l_F_flash_attention},
         {NULL, NULL},
     };
     luaL_newlib(L, functions);

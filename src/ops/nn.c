@@ -221,3 +221,105 @@ int op_cross_entropy_backward(Tensor **dlogits, const Tensor *g, const Tensor *l
     T(lc), T(gc);
     return st ? fail(dlogits, st) : AT_OK;
 }
+
+/* ---- fused attention ------------------------------------------------------ */
+
+/* t (..., T, D) as a contiguous (BH, T, D) view. */
+static int as_heads(Tensor **out, const Tensor *t) {
+    int64_t shape[3] = {1, t->shape[t->ndim - 2], t->shape[t->ndim - 1]};
+    int64_t per_head = shape[1] * shape[2];
+    shape[0] = per_head > 0 ? tensor_numel(t) / per_head : 0;
+    Tensor *c;
+    int st = op_contiguous(&c, (Tensor *)t);
+    if (st)
+        return st;
+    st = op_reshape(out, c, 3, shape);
+    T(c);
+    return st;
+}
+
+static int attention_check(const Tensor *q, const Tensor *k, const Tensor *v) {
+    char a[160], b[160], c[160];
+    int ok = q->ndim >= 2 && k->ndim == q->ndim && v->ndim == q->ndim &&
+             q->shape[q->ndim - 1] == k->shape[k->ndim - 1] &&
+             k->shape[k->ndim - 2] == v->shape[v->ndim - 2];
+    for (int d = 0; ok && d < q->ndim - 2; d++)
+        ok = q->shape[d] == k->shape[d] && q->shape[d] == v->shape[d];
+    if (!ok)
+        return at_error(AT_ESHAPE, "attention: q %s, k %s, v %s do not fit (expected [..., Tq, D], "
+                        "[..., Tk, D], [..., Tk, Dv] with the same leading dims)",
+                        tensor_shape_str(a, sizeof a, q), tensor_shape_str(b, sizeof b, k),
+                        tensor_shape_str(c, sizeof c, v));
+    if (tensor_device(q) != tensor_device(k) || tensor_device(q) != tensor_device(v))
+        return at_error(AT_EDEVICE, "attention: q, k and v are not on one device");
+    return AT_OK;
+}
+
+int op_attention(Tensor **out, Tensor **lse, const Tensor *q, const Tensor *k, const Tensor *v,
+                 int causal, float scale) {
+    const Backend *be = backend_of(q);
+    Tensor *qh = NULL, *kh = NULL, *vh = NULL;
+    *out = *lse = NULL;
+    if (attention_check(q, k, v) || need("attention", be, be->attention))
+        return at_errcode();
+    int64_t oshape[AT_MAXDIM];
+    for (int d = 0; d < q->ndim; d++)
+        oshape[d] = q->shape[d];
+    oshape[q->ndim - 1] = v->shape[v->ndim - 1];
+    int st = as_heads(&qh, q);
+    if (!st)
+        st = as_heads(&kh, k);
+    if (!st)
+        st = as_heads(&vh, v);
+    if (!st)
+        st = op_empty(out, q->ndim, oshape, tensor_device(q));
+    if (!st)
+        st = op_empty(lse, q->ndim - 1, q->shape, tensor_device(q));
+    if (!st) {
+        int64_t o3[3] = {qh->shape[0], qh->shape[1], oshape[q->ndim - 1]};
+        Tensor *ov = tensor_view(*out, 3, o3), *lv = tensor_view(*lse, 2, qh->shape);
+        st = ov && lv ? be->attention(ov, lv, qh, kh, vh, causal, scale) : at_errcode();
+        T(ov), T(lv);
+    }
+    T(qh), T(kh), T(vh);
+    if (st) {
+        fail(lse, st);
+        return fail(out, st);
+    }
+    return AT_OK;
+}
+
+int op_attention_backward(Tensor **dq, Tensor **dk, Tensor **dv, const Tensor *g,
+                          const Tensor *q, const Tensor *k, const Tensor *v, const Tensor *out,
+                          const Tensor *lse, int causal, float scale) {
+    const Backend *be = backend_of(q);
+    Tensor *h[6] = {0}; // g, q, k, v, out as heads; lse contiguous
+    *dq = *dk = *dv = NULL;
+    int st = need("attention", be, be->attention_backward);
+    const Tensor *src[5] = {g, q, k, v, out};
+    for (int i = 0; i < 5 && !st; i++)
+        st = as_heads(&h[i], src[i]);
+    if (!st)
+        st = op_contiguous(&h[5], (Tensor *)lse);
+    if (!st)
+        st = op_empty(dq, q->ndim, q->shape, tensor_device(q));
+    if (!st)
+        st = op_empty(dk, k->ndim, k->shape, tensor_device(q));
+    if (!st)
+        st = op_empty(dv, v->ndim, v->shape, tensor_device(q));
+    if (!st) {
+        Tensor *a = tensor_view(*dq, 3, h[1]->shape), *b = tensor_view(*dk, 3, h[2]->shape);
+        Tensor *c = tensor_view(*dv, 3, h[3]->shape);
+        st = a && b && c ? be->attention_backward(a, b, c, h[0], h[1], h[2], h[3], h[4], h[5],
+                                                  causal, scale)
+                         : at_errcode();
+        T(a), T(b), T(c);
+    }
+    for (int i = 0; i < 6; i++)
+        T(h[i]);
+    if (st) {
+        fail(dk, st), fail(dv, st);
+        return fail(dq, st);
+    }
+    return AT_OK;
+}

@@ -92,6 +92,16 @@ typedef struct Backend {
     int (*cross_entropy_backward)(Tensor *dlogits, const Tensor *g, const Tensor *logits,
                                   const int64_t *targets);
 
+    /* Fused attention over BH heads, contiguous: q (BH, Tq, D), k (BH, Tk, D),
+       v (BH, Tk, Dv) -> out (BH, Tq, Dv) and lse (BH, Tq), the log of each
+       softmax denominator; causal aligns the diagonal to the end. */
+    int (*attention)(Tensor *out, Tensor *lse, const Tensor *q, const Tensor *k,
+                     const Tensor *v, int causal, float scale);
+    /* dq, dk, dv from g (BH, Tq, Dv) and the forward's out and lse */
+    int (*attention_backward)(Tensor *dq, Tensor *dk, Tensor *dv, const Tensor *g,
+                              const Tensor *q, const Tensor *k, const Tensor *v,
+                              const Tensor *out, const Tensor *lse, int causal, float scale);
+
     /* Worker threads for this backend's kernels (and its BLAS). */
     int (*set_threads)(int n);
     int (*get_threads)(void);

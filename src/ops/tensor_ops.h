@@ -87,6 +87,15 @@ int op_cross_entropy(Tensor **losses, const Tensor *logits, const int64_t *targe
 int op_cross_entropy_backward(Tensor **dlogits, const Tensor *g, const Tensor *logits,
                               const int64_t *targets);
 
+/* Fused attention (no Tq x Tk matrix): q [..., Tq, D], k [..., Tk, D],
+   v [..., Tk, Dv] with equal leading dims -> out [..., Tq, Dv] and lse
+   [..., Tq] (log of each softmax denominator, for backward). */
+int op_attention(Tensor **out, Tensor **lse, const Tensor *q, const Tensor *k, const Tensor *v,
+                 int causal, float scale);
+int op_attention_backward(Tensor **dq, Tensor **dk, Tensor **dv, const Tensor *g,
+                          const Tensor *q, const Tensor *k, const Tensor *v, const Tensor *out,
+                          const Tensor *lse, int causal, float scale);
+
 /* Names for messages: "add", "exp", "sum", ... */
 const char *op_binary_name(BinaryOp op);
 const char *op_unary_name(UnaryOp op);
