@@ -383,25 +383,66 @@ doc(S, "Tokenizer:vocab_size", "tok:vocab_size() -> n", "the number of tokens in
 
 -- ---- Training -------------------------------------------------------------------------
 S = "Training"
-doc(S, "attn.optim.AdamW", "attn.optim.AdamW(params, {lr=3e-4, weight_decay=0.01}) -> Optimizer",
-  "adam with decoupled weight decay over a list of parameters.",
+doc(S, "attn.optim.AdamW",
+  "attn.optim.AdamW(params, {lr=3e-4, betas={0.9,0.999}, eps=1e-8, weight_decay=0.01}) " ..
+  "-> Optimizer",
+  "adam with decoupled weight decay (loshchilov & hutter): p shrinks by lr*weight_decay, then " ..
+  "moves by lr * m / (sqrt(v) + eps) with bias-corrected running means m of g and v of g^2. " ..
+  "params is a list of leaf tensors (m:parameters()); opt.lr and the other options are " ..
+  "fields you may change between steps; opt.state[i] holds params[i]'s moments.",
   "opt = attn.optim.AdamW(m:parameters(), {lr=1e-3})")
-doc(S, "attn.optim.SGD", "attn.optim.SGD(params, {lr=0.1, momentum=0.9}) -> Optimizer",
-  "stochastic gradient descent with optional momentum.", "attn.optim.SGD(m:parameters(), {lr=0.1})")
-doc(S, "Optimizer:step", "opt:step()", "updates every parameter from its gradient.", "opt:step()")
-doc(S, "Optimizer:zero_grad", "opt:zero_grad()", "clears the gradients of every parameter.",
-  "opt:zero_grad()")
+doc(S, "attn.optim.SGD",
+  "attn.optim.SGD(params, {lr=, momentum=0, weight_decay=0, nesterov=false}) -> Optimizer",
+  "stochastic gradient descent: p = p - lr * g, with g + weight_decay * p as the gradient " ..
+  "and, with momentum, a running buffer = momentum * buffer + g used in place of g " ..
+  "(nesterov: g + momentum * buffer). lr is required; opt.lr may be changed between steps.",
+  "attn.optim.SGD(m:parameters(), {lr=0.1, momentum=0.9})")
+doc(S, "Optimizer:step", "opt:step()",
+  "updates every parameter that has a gradient (p.grad); parameters without one are " ..
+  "skipped. runs under attn.no_grad.", "loss:backward(); opt:step()")
+doc(S, "Optimizer:zero_grad", "opt:zero_grad()",
+  "sets every parameter's gradient to zeros: gradients add up over backward calls, so " ..
+  "call it before each backward.", "opt:zero_grad()")
 doc(S, "attn.optim.schedule",
-  "attn.optim.schedule(opt, {warmup=100, total=1000, kind=\"linear\"|\"cosine\"})",
-  "a learning-rate schedule: linear warm-up, then linear or cosine decay.",
+  "attn.optim.schedule(opt, {warmup=0, total=, kind=\"linear\"|\"cosine\"|\"constant\", " ..
+  "min_lr=0}) -> sched",
+  "a learning-rate schedule: opt.lr ramps up linearly over warmup steps to the optimizer's lr, " ..
+  "then falls linearly or along a half cosine to min_lr at step total (constant: stays). " ..
+  "it sets opt.lr at once; call sched:step() after each opt:step(). sched:lr(t?) is the rate " ..
+  "after t steps (default: now).",
   "sched = attn.optim.schedule(opt, {warmup=10, total=100, kind=\"cosine\"})")
-doc(S, "attn.train.fit", "attn.train.fit(m, {train=, dev=, epochs=, batch=, opt=, on_step=})",
-  "the training loop with a progress bar (loss, steps/s, eta) and early stopping on dev " ..
-  "when asked.", "attn.train.fit(m, {train=data, epochs=3, batch=16, opt=opt})")
+doc(S, "attn.optim.clip_grad_norm", "attn.optim.clip_grad_norm(params, max_norm) -> norm",
+  "the norm of all gradients together (as one vector); when it is above max_norm every " ..
+  "gradient is scaled down so that it is max_norm. returns the norm before clipping.",
+  "loss:backward(); attn.optim.clip_grad_norm(m:parameters(), 1.0); opt:step()")
+doc(S, "attn.train.fit",
+  "attn.train.fit(m, {train=, dev=, epochs=1, batch=32, opt=, sched=, loss=, on_step=, " ..
+  "patience=, clip=, params=, progress=, out=}) -> history",
+  "the training loop. m: a module, or a function with params= (a list of tensors). data: a " ..
+  "list of examples {x=, y=}, columns {x=X, y=Y} (n along dim 1), or a function returning " ..
+  "the next batch {x=, y=} or nil at the end of an epoch (steps= caps an epoch). loss(pred, " ..
+  "y) returns a one-element tensor. a progress bar (loss, steps/s, eta) on a terminal, plain " ..
+  "lines elsewhere (progress=\"bar\"|\"lines\"|false to choose; log_every=n adds a line " ..
+  "every n steps). with patience=n it stops when the dev loss has not improved for n epochs " ..
+  "and puts back the best parameters. on_step(info) may return false to stop. returns " ..
+  "{train_loss=, dev_loss= (per epoch), step_loss=, steps=, seconds=, best_epoch=, " ..
+  "stopped_early=}.",
+  "attn.train.fit(f, {train=data, params={w, b}, opt=opt, loss=mse, epochs=10, batch=8})")
 doc(S, "attn.metrics.classification_report",
-  "attn.metrics.classification_report(pred, gold, {labels=})",
-  "precision, recall and f1 per class and overall, for 1-based class lists.",
-  "attn.metrics.classification_report(pred, gold, {labels={\"neg\", \"pos\"}})")
+  "attn.metrics.classification_report(pred, gold, {labels=, digits=2}) -> report",
+  "precision, recall, f1 and support per class, accuracy, and the macro and weighted " ..
+  "averages, printed as scikit-learn does. pred and gold: lists or tensors of 1-based " ..
+  "classes (pred may be [n, c] scores: their argmax is used). the fields: classes[c], " ..
+  "accuracy, macro, weighted, confusion.",
+  "print(attn.metrics.classification_report(pred, gold, {labels={\"neg\", \"pos\"}}))")
+doc(S, "attn.metrics.accuracy", "attn.metrics.accuracy(pred, gold) -> fraction",
+  "the fraction of predictions equal to the gold classes (lists or tensors of 1-based " ..
+  "classes; pred may be [n, c] scores).", "attn.metrics.accuracy(logits, {2, 1, 3})")
+doc(S, "attn.metrics.confusion_matrix",
+  "attn.metrics.confusion_matrix(pred, gold, {labels=}) -> m",
+  "counts as a lua table of rows: m[gold][pred] examples of class gold predicted as pred. " ..
+  "print(m) shows it with the labels; attn.tensor(m) makes a tensor (for a heatmap).",
+  "print(attn.metrics.confusion_matrix(pred, gold, {labels={\"neg\", \"pos\"}}))")
 
 -- ---- Visualisation --------------------------------------------------------------------
 S = "Visualisation"

@@ -25,6 +25,9 @@ function attn.time(fn, n)
 end
 
 require "attn.F"
+attn.optim = require "attn.optim"
+attn.train = require "attn.train"
+attn.metrics = require "attn.metrics"
 attn.help = require("attn.help").help
 
 return attn
