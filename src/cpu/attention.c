@@ -39,6 +39,25 @@
 #define BQ 32
 #define BK 64
 
+/*
+ * exp for the softmax terms, written so the compiler can vectorise the
+ * loops that call it (libm's expf is an opaque call). Range reduction
+ * x = n ln2 + r with |r| <= ln2/2 (ln2 split in two for exactness), then a
+ * degree-6 Taylor polynomial for e^r (error below 2e-7 relative on that
+ * interval), scaled by 2^n through the exponent bits. Inputs here are
+ * s - max <= 0; below -87 the result flushes to 0, as expf's underflow.
+ */
+static inline float fast_exp(float x) {
+    x = x < -87.0f ? -87.0f : x;
+    float n = __builtin_floorf(x * 1.44269504f + 0.5f);
+    float r = x - n * 0.693145751953125f - n * 1.428606765330187e-06f;
+    float p = 1.0f + r * (1.0f + r * (0.5f + r * (1.6666667e-1f + r * (4.1666668e-2f +
+                                                  r * (8.3333338e-3f + r * 1.3888889e-3f)))));
+    union { float f; int32_t i; } bits = {.f = p};
+    bits.i += (int32_t)n << 23;
+    return x <= -87.0f ? 0.0f : bits.f;
+}
+
 typedef struct Attn {
     const float *q, *k, *v, *out, *lse, *g;
     float *o, *l, *dq, *dk, *dv;
@@ -55,24 +74,115 @@ static int64_t key_end(const Attn *a, int64_t i) {
     return e < 0 ? 0 : e > a->Tk ? a->Tk : e;
 }
 
-/* kt (D, n) = the n rows of k (n, D) starting at k, transposed. */
+/* Hot loops get an AVX2+FMA clone where the CPU has it (picked at load
+   time through an ifunc), and the baseline x86-64 code elsewhere. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define HOT __attribute__((target_clones("arch=x86-64-v3", "default")))
+#else
+#define HOT
+#endif
+
+/* Sums kept in registers are written with GCC/clang vector types: the
+   compiler's own vectoriser picks the wrong loop here (the strided one), and
+   -O2 vectorises no loop of unknown length at all. A v8 is one AVX register
+   or two SSE ones. */
+typedef float v8 __attribute__((vector_size(32)));
+
+// Macros, not functions: passing a 32-byte vector by value would change
+// the calling convention between the AVX clone and the baseline code.
+#define LOAD8(v, p) memcpy(&(v), (p), sizeof(v8))
+#define STORE8(p, v) memcpy((p), &(v), sizeof(v8))
+
+#define RB 16 // sums per block: two v8
+
+typedef int32_t v8i __attribute__((vector_size(32)));
+
+/* s[j] = exp(s[j] - m) for j < n, returning their sum: fast_exp's steps
+   on eight lanes at a time (rounding by the 1.5 * 2^23 trick, valid since
+   |x log2 e| < 2^22 after the clamp). */
+HOT static float exp_shift(float *restrict s, int64_t n, float m) {
+    const v8 magic = {0}, lo = {0};
+    v8 sum = {0}, x, k, r, p;
+    int64_t j = 0;
+    for (; j + 8 <= n; j += 8) {
+        LOAD8(x, s + j);
+        x = x - m;
+        v8i under = x < lo - 87.0f; // lanes that flush to 0
+        x = (v8)(((v8i)x & ~under) | ((v8i)(lo - 87.0f) & under));
+        k = (x * 1.44269504f + (magic + 12582912.0f)) - 12582912.0f;
+        r = x - k * 0.693145751953125f - k * 1.428606765330187e-06f;
+        p = 1.0f + r * (1.0f + r * (0.5f + r * (1.6666667e-1f + r * (4.1666668e-2f +
+                                     r * (8.3333338e-3f + r * 1.3888889e-3f)))));
+        v8i bits = (v8i)p + (__builtin_convertvector(k, v8i) << 23);
+        p = (v8)(bits & ~under);
+        STORE8(s + j, p);
+        sum += p;
+    }
+    float total = 0.0f;
+    for (int u = 0; u < 8; u++)
+        total += sum[u];
+    for (; j < n; j++) {
+        s[j] = fast_exp(s[j] - m);
+        total += s[j];
+    }
+    return total;
+}
+
+/* kt (D, BK) = the n rows of k (n, D) starting at k, transposed; columns
+   past n are zero so the blocked loops below may read a whole block. */
 static void pack_t(float *kt, const float *k, int64_t n, int64_t D) {
+    for (int64_t d = 0; d < D; d++)
+        for (int64_t j = n; j < BK; j++)
+            kt[d * BK + j] = 0.0f;
     for (int64_t j = 0; j < n; j++)
         for (int64_t d = 0; d < D; d++)
             kt[d * BK + j] = k[j * D + d];
 }
 
-/* s[0..n) = scale * q . kt[:, j] (kt packed with row stride BK). */
-static void scores(float *s, const float *q, const float *kt, int64_t n, int64_t D, float scale) {
-    for (int64_t j = 0; j < n; j++)
-        s[j] = 0.0f;
-    for (int64_t d = 0; d < D; d++) {
-        const float qd = q[d], *row = kt + d * BK;
-        for (int64_t j = 0; j < n; j++)
-            s[j] += qd * row[j];
+/* s[0..n) = scale * q . kt[:, j] (kt packed with row stride BK), RB keys
+   at a time so their sums stay in registers across the D loop. */
+HOT static void scores(float *restrict s, const float *restrict q, const float *restrict kt,
+                       int64_t n, int64_t D, float scale) {
+    for (int64_t j0 = 0; j0 < n; j0 += RB) {
+        v8 a0 = {0}, a1 = {0}, x0, x1;
+        for (int64_t d = 0; d < D; d++) {
+            const float *row = kt + d * BK + j0;
+            LOAD8(x0, row);
+            LOAD8(x1, row + 8);
+            a0 += q[d] * x0;
+            a1 += q[d] * x1;
+        }
+        float sums[RB];
+        a0 *= scale;
+        a1 *= scale;
+        STORE8(sums, a0);
+        STORE8(sums + 8, a1);
+        int64_t m = n - j0 < RB ? n - j0 : RB;
+        memcpy(s + j0, sums, (size_t)m * sizeof(float));
     }
-    for (int64_t j = 0; j < n; j++)
-        s[j] *= scale;
+}
+
+/* acc[0..Dv) += sum_j p[j] * v[j, :], RB columns at a time in registers. */
+HOT static void weigh(float *restrict acc, const float *restrict p, const float *restrict v,
+                      int64_t n, int64_t Dv) {
+    int64_t e0 = 0;
+    for (; e0 + RB <= Dv; e0 += RB) {
+        v8 a0, a1, x0, x1;
+        LOAD8(a0, acc + e0);
+        LOAD8(a1, acc + e0 + 8);
+        for (int64_t j = 0; j < n; j++) {
+            const float *vj = v + j * Dv + e0;
+            LOAD8(x0, vj);
+            LOAD8(x1, vj + 8);
+            a0 += p[j] * x0;
+            a1 += p[j] * x1;
+        }
+        STORE8(acc + e0, a0);
+        STORE8(acc + e0 + 8, a1);
+    }
+    for (; e0 < Dv; e0++)
+        for (int64_t j = 0; j < n; j++)
+            acc[e0] += p[j] * v[j * Dv + e0];
 }
 
 typedef struct RowState {
@@ -94,13 +204,8 @@ static void fold_tile(const Attn *a, int64_t i, int64_t j0, int64_t n, const flo
     st->l *= corr;
     for (int64_t e = 0; e < a->Dv; e++)
         acc[e] *= corr;
-    for (int64_t j = 0; j < n; j++) {
-        float p = expf(s[j] - m);
-        const float *vj = vtile + j * a->Dv;
-        st->l += p;
-        for (int64_t e = 0; e < a->Dv; e++)
-            acc[e] += p * vj[e];
-    }
+    st->l += exp_shift(s, n, m);
+    weigh(acc, s, vtile, n, a->Dv);
     st->m = m;
 }
 
@@ -172,7 +277,7 @@ static int64_t probs(const Attn *a, int64_t bh, int64_t i, int64_t j0, int64_t n
         return 0;
     scores(p, a->q + (bh * a->Tq + i) * a->D, kt, n, a->D, a->scale);
     for (int64_t j = 0; j < n; j++)
-        p[j] = expf(p[j] - lse);
+        p[j] = fast_exp(p[j] - lse);
     return n;
 }
 
