@@ -15,3 +15,6 @@ awk 'NR == FNR { raw[$1 " " $5] = $6; next }
      { r = raw[$1 " " $5];
        printf "%-14s %5d %5d %5d %3d %9.1f %9.1f %6.2fx\n", $1, $2, $3, $4, $5, r, $6, $6 / r }' \
     "$raw" "$lua"
+echo
+echo "scaled dot-product attention, B=1 H=12 D=64, 2 threads"
+"$build/attnlab" "$src/attention.lua"
