@@ -308,6 +308,20 @@ doc(S, "attn.nn.TransformerBlock",
   "one transformer block: multi-head attention and a gelu feed-forward of width d_ff, " ..
   "each with layer norm and a residual connection.",
   "attn.nn.TransformerBlock{d_model=64, n_heads=4, d_ff=256}")
+doc(S, "Module:param", "m:param(name, tensor) -> tensor",
+  "inside a module's init: registers tensor as a parameter called name (it requires grad " ..
+  "and appears in parameters() and state_dict() in registration order).",
+  "self:param(\"weight\", attn.randn(o, i))")
+doc(S, "Module:child", "m:child(name, module) -> module",
+  "inside init: registers a sub-module; its parameters get the prefix \"name.\".",
+  "self:child(\"q_proj\", attn.nn.Linear(d, d))")
+doc(S, "Module:describe", "m:describe(indent) -> string",
+  "the module tree with parameter shapes and counts (what tostring(m) prints).", "print(m)")
+doc(S, "attn.nn.class", "attn.nn.class(name) -> class",
+  "makes a new module class: define class:init(...) and class:forward(x); class(...) builds " ..
+  "one. This is how every layer in lua/attn/nn.lua is written.",
+  "local Double = attn.nn.class(\"Double\"); function Double:init() end; " ..
+  "function Double:forward(x) return x * 2 end")
 doc(S, "Module:forward", "m(x) / m:forward(x) -> Tensor", "runs the module on x.", "y = m(x)")
 doc(S, "Module:parameters", "m:parameters() -> {Tensor, ...}",
   "every trainable tensor of m and its children, for an optimizer.",
@@ -589,6 +603,23 @@ local function identity_map()
   for k, f in pairs(M.tensor_methods()) do put(f, "Tensor:" .. k) end
   put(M.help, "help")
   local attn = get_attn()
+  -- Module classes: a class's init is its constructor, the rest are the
+  -- methods every module shares (documented as Module:name).
+  local nn = attn and rawget(attn, "nn")
+  if type(nn) == "table" and type(nn.Module) == "table" then
+    for k, f in pairs(nn.Module) do
+      if type(f) == "function" then put(f, "Module:" .. k) end
+    end
+    for cname, cls in pairs(nn) do
+      if type(cls) == "table" and rawget(cls, "__name") then
+        for k, f in pairs(cls) do
+          if type(f) == "function" and not k:match("^__") then
+            put(f, k == "init" and "attn.nn." .. cname or "Module:" .. k)
+          end
+        end
+      end
+    end
+  end
   if attn then
     local seen = {}
     local function walk(t, prefix, depth)

@@ -25,6 +25,7 @@ function attn.time(fn, n)
 end
 
 require "attn.F"
+attn.nn = require "attn.nn"
 attn.optim = require "attn.optim"
 attn.train = require "attn.train"
 attn.metrics = require "attn.metrics"
