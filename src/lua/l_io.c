@@ -1,0 +1,223 @@
+/*
+ * l_io.c: attn._io, tensors to and from safetensors files.
+ *
+ *   attn.save(path, {name = tensor, ...}, {metadata = {key = "value"}})
+ *   tensors, metadata = attn.load(path)
+ *
+ * The C functions live in the sub-table attn._io (the underscore keeps the
+ * plumbing out of help and completion); init.lua publishes them as
+ * attn.save / attn.load, the names of API.md and of the messages. Files hold F32 on write; load reads F32, F16, BF16 and
+ * the integer dtypes of safetensors.h, making float32 tensors on the
+ * default device. Tensors are written sorted by name, so the same table
+ * always gives the same bytes. In --safe mode save writes only inside the
+ * working folder (safe.h).
+ *
+ * Every C resource belongs to the Lua stack before anything can raise: the
+ * open file sits in a userdata with __gc, host copies are userdata.
+ */
+#include <config.h>
+
+#include <lauxlib.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../core/error.h"
+#include "../io/safetensors.h"
+#include "l_modules.h"
+#include "l_tensor.h"
+#include "safe.h"
+
+#define FILE_META "attn.io.File"
+
+static int file_gc(lua_State *L) {
+    StFile **box = luaL_checkudata(L, 1, FILE_META);
+    safetensors_close(*box);
+    *box = NULL;
+    return 0;
+}
+
+/* An empty box for an open file, closed by the collector if we raise. */
+static StFile **push_file(lua_State *L) {
+    StFile **box = lua_newuserdatauv(L, sizeof *box, 0);
+    *box = NULL;
+    if (luaL_newmetatable(L, FILE_META)) {
+        lua_pushcfunction(L, file_gc);
+        lua_setfield(L, -2, "__gc");
+    }
+    lua_setmetatable(L, -2);
+    return box;
+}
+
+static int io_error(lua_State *L, const char *who) {
+    return luaL_error(L, "%s: %s", who, at_errmsg());
+}
+
+/* One tensor of f into *slot on dev: straight into a CPU tensor's memory,
+   through a host buffer for a device. */
+static int read_tensor(Tensor **slot, const StFile *f, const StTensor *t, Device dev) {
+    if (dev == DEV_CPU) {
+        if (op_empty(slot, t->ndim, t->shape, DEV_CPU))
+            return at_errcode();
+        return safetensors_read_f32(tensor_data(*slot), f, t);
+    }
+    float *host = malloc((size_t)(t->numel ? t->numel : 1) * sizeof *host);
+    if (!host)
+        return at_error(AT_ENOMEM, "out of memory for tensor '%s'", t->name);
+    int st = safetensors_read_f32(host, f, t);
+    if (!st)
+        st = op_from_host(slot, host, t->ndim, t->shape, dev);
+    free(host);
+    return st;
+}
+
+/* tensors, metadata = attn.load(path) */
+static int l_io_load(lua_State *L) {
+    const char *path = luaL_checkstring(L, 1);
+    Device dev = op_default_device();
+    lua_settop(L, 1);
+    StFile **box = push_file(L);
+    if (safetensors_open(box, path))
+        return io_error(L, "attn.load");
+    const StFile *f = *box;
+    size_t n = safetensors_count(f);
+    lua_createtable(L, 0, n > 1000000 ? 1000000 : (int)n);
+    for (size_t i = 0; i < n; i++) {
+        const StTensor *t = safetensors_tensor(f, i);
+        Tensor **slot = lt_push_slot(L);
+        if (read_tensor(slot, f, t, dev))
+            return io_error(L, "attn.load");
+        lt_done(L);
+        lua_setfield(L, -2, t->name);
+    }
+    lua_createtable(L, 0, (int)safetensors_meta_count(f));
+    for (size_t i = 0; i < safetensors_meta_count(f); i++) {
+        const StMeta *m = safetensors_meta(f, i);
+        lua_pushstring(L, m->value);
+        lua_setfield(L, -2, m->key);
+    }
+    safetensors_close(*box); // the tensors own copies: unmap now, not at the next GC
+    *box = NULL;
+    return 2;
+}
+
+/* ---- save ----------------------------------------------------------------- */
+
+static int by_name(const void *a, const void *b) {
+    return strcmp(((const StWrite *)a)->name, ((const StWrite *)b)->name);
+}
+
+/* A string key or value of a table, with no NUL inside (C strings below). */
+static const char *c_string(lua_State *L, int i, const char *what, const char *who) {
+    size_t len;
+    if (lua_type(L, i) != LUA_TSTRING)
+        luaL_error(L, "%s: %s is a %s, expected a string", who, what, luaL_typename(L, i));
+    const char *s = lua_tolstring(L, i, &len);
+    if (strlen(s) != len)
+        luaL_error(L, "%s: %s '%s' holds a NUL character", who, what, s);
+    return s;
+}
+
+/* Fill w from the tensor at stack index i: its own memory when it is a
+   contiguous CPU tensor, else a host copy left on the stack. */
+static void write_entry(lua_State *L, StWrite *w, const char *name, int i) {
+    Tensor *t = lt_test(L, i);
+    if (!t)
+        luaL_error(L, "attn.save: '%s' is a %s, expected a tensor", name, luaL_typename(L, i));
+    w->name = name;
+    w->ndim = t->ndim;
+    w->shape = t->shape;
+    if (tensor_device(t) == DEV_CPU && tensor_is_contiguous(t)) {
+        w->data = tensor_data(t);
+        return;
+    }
+    int64_t n = tensor_numel(t);
+    luaL_checkstack(L, 2, "attn.save: too many tensors");
+    float *host = lua_newuserdatauv(L, (size_t)(n ? n : 1) * sizeof *host, 0);
+    if (op_read(host, t))
+        io_error(L, "attn.save");
+    w->data = host;
+    lua_insert(L, -3); // below the key and value of the traversal
+}
+
+/* The tensor table at 2 as StWrite entries sorted by name; *n counts them. */
+static StWrite *collect_tensors(lua_State *L, size_t *n) {
+    *n = 0;
+    lua_pushnil(L);
+    while (lua_next(L, 2)) {
+        (*n)++;
+        lua_pop(L, 1);
+    }
+    StWrite *ws = lua_newuserdatauv(L, (*n ? *n : 1) * sizeof *ws, 0);
+    size_t i = 0;
+    lua_pushnil(L);
+    while (lua_next(L, 2)) {
+        const char *name = c_string(L, -2, "a key of the tensor table", "attn.save");
+        write_entry(L, &ws[i++], name, lua_gettop(L));
+        lua_pop(L, 1);
+    }
+    qsort(ws, *n, sizeof *ws, by_name);
+    return ws;
+}
+
+/* opts.metadata (a table of strings) as StMeta entries; *n counts them. */
+static StMeta *collect_meta(lua_State *L, int opts, size_t *n) {
+    *n = 0;
+    if (lua_isnoneornil(L, opts))
+        return NULL;
+    lua_pushnil(L);
+    while (lua_next(L, opts)) {
+        const char *k = c_string(L, -2, "an option name", "attn.save");
+        if (strcmp(k, "metadata"))
+            luaL_error(L, "attn.save: unknown option '%s' (known: metadata)", k);
+        lua_pop(L, 1);
+    }
+    if (lua_getfield(L, opts, "metadata") == LUA_TNIL)
+        return NULL;
+    if (!lua_istable(L, -1))
+        luaL_error(L, "attn.save: metadata is a %s, expected a table of strings",
+                   luaL_typename(L, -1));
+    int mt = lua_gettop(L);
+    lua_pushnil(L);
+    while (lua_next(L, mt)) {
+        (*n)++;
+        lua_pop(L, 1);
+    }
+    StMeta *ms = lua_newuserdatauv(L, (*n ? *n : 1) * sizeof *ms, 0);
+    size_t i = 0;
+    lua_pushnil(L);
+    while (lua_next(L, mt)) {
+        ms[i].key = c_string(L, -2, "a metadata key", "attn.save");
+        ms[i++].value = c_string(L, -1, "a metadata value", "attn.save");
+        lua_pop(L, 1);
+    }
+    return ms;
+}
+
+/* attn.save(path, {name = tensor, ...}, {metadata = {k = "v"}}) */
+static int l_io_save(lua_State *L) {
+    const char *path = luaL_checkstring(L, 1);
+    luaL_checktype(L, 2, LUA_TTABLE);
+    if (!lua_isnoneornil(L, 3))
+        luaL_checktype(L, 3, LUA_TTABLE);
+    lua_settop(L, 3);
+    if (!attn_safe_path_writable(L, path))
+        return luaL_error(L, "attn.save: %s", lua_tostring(L, -1));
+    size_t n, n_meta;
+    // Strings and host copies stay referenced from the stack until the end.
+    StMeta *meta = collect_meta(L, 3, &n_meta);
+    StWrite *ws = collect_tensors(L, &n);
+    if (safetensors_write(path, ws, n, meta, n_meta))
+        return io_error(L, "attn.save");
+    return 0;
+}
+
+static const luaL_Reg io_functions[] = {
+    {"save", l_io_save},
+    {"load", l_io_load},
+    {NULL, NULL},
+};
+
+int luaopen_attn_io(lua_State *L) {
+    luaL_newlib(L, io_functions);
+    return 1;
+}
