@@ -353,6 +353,10 @@ doc(S, "attn.models.bert", "attn.models.bert{...} -> Model",
   "attn.models.bert{vocab=100, ctx=32, n_layer=2, n_head=2, d_model=32}")
 doc(S, "attn.models.bert_base", "attn.models.bert_base() -> Model",
   "the bert-base shape (110M parameters) with fresh weights.", "attn.models.bert_base()")
+doc(S, "attn.models.sample", "attn.models.sample(logits, temperature, top_k?) -> id",
+  "draws one token id from a [vocab] logits vector: softmax of logits / temperature over " ..
+  "the top_k largest (all when nil); temperature 0 takes the largest.",
+  "attn.models.sample(logits[#ids], 0.8, 40)")
 doc(S, "attn.models.load", "attn.models.load(dir) -> m, tok",
   "a hugging face gpt-2 or bert folder (config.json, model.safetensors and tokenizer " ..
   "files) as a model and its tokenizer.", "m, tok = attn.models.load(\"gpt2\")")
@@ -361,9 +365,10 @@ doc(S, "attn.models.builtin", "attn.models.builtin(name) -> m, tok",
   "m, tok = attn.models.builtin(attn.models.list()[1])")
 doc(S, "attn.models.list", "attn.models.list() -> {name, ...}",
   "the names of the built-in models.", "attn.models.list()")
-doc(S, "Model:forward", "m:forward(ids, {record=true}) -> logits, rec",
-  "runs the model on token ids (a list, or a list of lists for a batch); with record, " ..
-  "rec.attention[layer] is the [heads, T, T] weights of batch item 1.",
+doc(S, "Model:forward", "m:forward(ids, {record=true}) -> logits, rec (bert: hidden, pooled, rec)",
+  "runs the model on token ids (the vocabulary's own numbers; a list, or a list of lists " ..
+  "for a batch). With record, rec.attention[layer] holds the weights: [heads, T, T] for " ..
+  "one list, [B, heads, T, T] for a batch. bert takes {token_types=, mask=} too.",
   "logits, rec = m:forward(tok:encode(\"hello\"), {record=true})")
 doc(S, "Model:generate", "m:generate(prompt_ids, {max_new=20, temperature=1, top_k=nil}) -> ids",
   "continues the prompt by sampling (gpt models only).",
@@ -615,6 +620,19 @@ local function identity_map()
         for k, f in pairs(cls) do
           if type(f) == "function" and not k:match("^__") then
             put(f, k == "init" and "attn.nn." .. cname or "Module:" .. k)
+          end
+        end
+      end
+    end
+  end
+  -- Model classes (GPT, BERT): init is attn.models.gpt / .bert.
+  local models = attn and rawget(attn, "models")
+  if type(models) == "table" then
+    for cname, cls in pairs(models) do
+      if type(cls) == "table" and rawget(cls, "__name") then
+        for k, f in pairs(cls) do
+          if type(f) == "function" and not k:match("^__") then
+            put(f, k == "init" and "attn.models." .. cname:lower() or "Model:" .. k)
           end
         end
       end

@@ -26,6 +26,7 @@ end
 
 require "attn.F"
 attn.nn = require "attn.nn"
+attn.models = require "attn.models"
 attn.optim = require "attn.optim"
 attn.train = require "attn.train"
 attn.metrics = require "attn.metrics"

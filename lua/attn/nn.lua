@@ -207,7 +207,9 @@ end
 -- ---- attention ---------------------------------------------------------------
 
 --- MultiHeadAttention{d_model=, n_heads=, causal=false, dropout=0}
--- y, w = mha(x, {weights=, context=, mask=})
+-- y, w = mha(x, {weights=, context=, mask=, cache=})
+-- cache: a table that keeps this layer's keys and values between calls, so
+-- generating token t attends to the t-1 before it without recomputing them.
 nn.MultiHeadAttention = class("MultiHeadAttention")
 function nn.MultiHeadAttention:init(o)
   assert(o.d_model % o.n_heads == 0, "MultiHeadAttention: d_model must divide into n_heads")
@@ -234,6 +236,11 @@ function nn.MultiHeadAttention:forward(x, opts)
   local q = split_heads(self.q_proj(x), H)
   local k = split_heads(self.k_proj(ctx), H)
   local v = split_heads(self.v_proj(ctx), H)
+  local cache = opts.cache                             -- generation: keys and values so far
+  if cache then
+    if cache.k then k, v = attn.cat({cache.k, k}, 3), attn.cat({cache.v, v}, 3) end
+    cache.k, cache.v = k, v
+  end
   local y, w = F.scaled_dot_product_attention(q, k, v, {causal = self.causal, mask = opts.mask,
                                                         weights = opts.weights})
   local B, T = y:size(1), y:size(3)
