@@ -289,6 +289,7 @@ static const luaL_Reg submodules[] = {
     {"cuda", luaopen_attn_cuda},
     {"F", luaopen_attn_F},
     // --- submodules (one line each: {"name", luaopen_attn_name},)
+    {"tokenizer", luaopen_attn_tokenizer},
     {"_io", luaopen_attn_io},
     // --- submodules end
     {NULL, NULL},
