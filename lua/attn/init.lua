@@ -30,6 +30,7 @@ attn.models = require "attn.models"
 attn.optim = require "attn.optim"
 attn.train = require "attn.train"
 attn.metrics = require "attn.metrics"
+attn.save, attn.load = attn._io.save, attn._io.load
 attn.help = require("attn.help").help
 
 return attn

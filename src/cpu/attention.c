@@ -54,7 +54,7 @@ static inline float fast_exp(float x) {
     float p = 1.0f + r * (1.0f + r * (0.5f + r * (1.6666667e-1f + r * (4.1666668e-2f +
                                                   r * (8.3333338e-3f + r * 1.3888889e-3f)))));
     union { float f; int32_t i; } bits = {.f = p};
-    bits.i += (int32_t)n << 23;
+    bits.i += (int32_t)((uint32_t)(int32_t)n << 23); // n < 0: shift as unsigned (no UB)
     return x <= -87.0f ? 0.0f : bits.f;
 }
 
@@ -96,6 +96,7 @@ typedef float v8 __attribute__((vector_size(32)));
 #define RB 16 // sums per block: two v8
 
 typedef int32_t v8i __attribute__((vector_size(32)));
+typedef uint32_t v8u __attribute__((vector_size(32)));
 
 /* s[j] = exp(s[j] - m) for j < n, returning their sum: fast_exp's steps
    on eight lanes at a time (rounding by the 1.5 * 2^23 trick, valid since
@@ -113,7 +114,7 @@ HOT static float exp_shift(float *restrict s, int64_t n, float m) {
         r = x - k * 0.693145751953125f - k * 1.428606765330187e-06f;
         p = 1.0f + r * (1.0f + r * (0.5f + r * (1.6666667e-1f + r * (4.1666668e-2f +
                                      r * (8.3333338e-3f + r * 1.3888889e-3f)))));
-        v8i bits = (v8i)p + (__builtin_convertvector(k, v8i) << 23);
+        v8i bits = (v8i)p + (v8i)((v8u)__builtin_convertvector(k, v8i) << 23);
         p = (v8)(bits & ~under);
         STORE8(s + j, p);
         sum += p;

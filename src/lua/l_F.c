@@ -144,7 +144,7 @@ static int l_F_flash_attention(lua_State *L) {
         lua_getfield(L, 4, "causal");
         causal = lua_toboolean(L, -1);
         lua_getfield(L, 4, "scale");
-        scale = (float)luaL_optnumber(L, -1, scale);
+        scale = (float)luaL_optnumber(L, -1, (lua_Number)scale);
         lua_pop(L, 2);
     }
     Tensor **slot = lt_push_slot(L);

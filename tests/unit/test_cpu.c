@@ -81,11 +81,11 @@ static void test_strided_unary(void) {
     ok(!bad, "exp of a transposed view reads through its strides");
     tensor_release(o);
     op_unary(&o, UN_GELU, a);
-    double x = tensor_data(a)[3];
-    near(tensor_data(o)[3], 0.5 * x * (1 + erf(x / sqrt(2.0))), 1e-6, "gelu is x * Phi(x)");
+    double x = (double)tensor_data(a)[3];
+    near((double)tensor_data(o)[3], 0.5 * x * (1 + erf(x / sqrt(2.0))), 1e-6, "gelu is x * Phi(x)");
     tensor_release(o);
     op_unary(&o, UN_SIGMOID, a);
-    near(tensor_data(o)[4], 1 / (1 + exp(-(double)tensor_data(a)[4])), 1e-6, "sigmoid");
+    near((double)tensor_data(o)[4], 1 / (1 + exp(-(double)tensor_data(a)[4])), 1e-6, "sigmoid");
     tensor_release(o);
     tensor_release(at);
     tensor_release(a);
@@ -132,7 +132,7 @@ static void test_reduce(void) {
     double sum = 0;
     for (int i = 0; i < 60; i++)
         sum += (double)tensor_data(a)[i];
-    near(tensor_data(all)[0], sum / 60, 1e-6, "mean over everything");
+    near((double)tensor_data(all)[0], sum / 60, 1e-6, "mean over everything");
     ok(all->ndim == 1 && all->shape[0] == 1, "a full reduction is a one-element 1-d tensor");
     tensor_release(all);
     tensor_release(a);
@@ -157,7 +157,7 @@ static void test_softmax(void) {
     ok(tensor_data(o)[8] == 0 && tensor_data(o)[11] == 0, "an all -inf row gives zeros");
     tensor_release(o);
     op_softmax(&o, a, 0);
-    near(tensor_data(o)[1] + tensor_data(o)[5] + tensor_data(o)[9], 1.0, 1e-6,
+    near((double)(tensor_data(o)[1] + tensor_data(o)[5] + tensor_data(o)[9]), 1.0, 1e-6,
          "softmax over dim 1 sums to 1 down a column");
     tensor_release(o);
     tensor_release(a);
