@@ -389,16 +389,22 @@ doc(S, "attn.tokenizer.bpe", "attn.tokenizer.bpe{vocab=\"vocab.json\", merges=\"
   "gpt-2's byte-level bpe tokenizer.", "tok = attn.tokenizer.bpe{vocab=v, merges=m}")
 doc(S, "attn.tokenizer.wordpiece", "attn.tokenizer.wordpiece{vocab=\"vocab.txt\", lowercase=true}",
   "bert's wordpiece tokenizer.", "tok = attn.tokenizer.wordpiece{vocab=\"vocab.txt\"}")
-doc(S, "attn.tokenizer.chars", "attn.tokenizer.chars() -> Tokenizer",
-  "one token per utf-8 character (chinese too).", "attn.tokenizer.chars():tokens(\"今天\")")
+doc(S, "attn.tokenizer.chars", "attn.tokenizer.chars({text=, vocab=, unk=}?) -> Tokenizer",
+  "one token per utf-8 character (chinese too): ids are code points, or positions in a " ..
+  "vocabulary built from text= or given as vocab=.", "attn.tokenizer.chars():tokens(\"今天\")")
 doc(S, "Tokenizer:encode", "tok:encode(s) -> ids",
   "the token ids of string s (the vocabulary's own numbers).", "tok:encode(\"hello\")")
 doc(S, "Tokenizer:decode", "tok:decode(ids) -> s", "the string for a list of token ids.",
   "tok:decode({31373})")
 doc(S, "Tokenizer:tokens", "tok:tokens(s) -> {string, ...}", "the token strings of s.",
   "tok:tokens(\"unbelievable\")")
-doc(S, "Tokenizer:vocab_size", "tok:vocab_size() -> n", "the number of tokens in the vocabulary.",
-  "tok:vocab_size()")
+doc(S, "Tokenizer:vocab_size", "tok:vocab_size() -> n",
+  "the size of the vocabulary: for bpe the largest id + 1 (ids are the file's own, so this " ..
+  "is also the embedding table's row count).", "tok:vocab_size()")
+doc(S, "Tokenizer:labels", "tok:labels(ids or s) -> {string, ...}",
+  "readable token labels for pictures: byte-level pieces shown as text, a character split " ..
+  "over several pieces shown whole in each, control characters escaped, so chinese never " ..
+  "shows as a replacement box.", "tok:labels(\"今天天气\")")
 
 -- ---- Training -------------------------------------------------------------------------
 S = "Training"
