@@ -300,19 +300,51 @@ static void dscores(const Attn *a, int64_t bh, int64_t i, const float *vt, const
         ds[j] = p[j] * (ds[j] - Di);
 }
 
+/* y[0..n) += alpha * x[0..n) */
+HOT static void axpy(float *restrict y, float alpha, const float *restrict x, int64_t n) {
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        v8 xv, yv;
+        LOAD8(xv, x + i);
+        LOAD8(yv, y + i);
+        yv += alpha * xv;
+        STORE8(y + i, yv);
+    }
+    for (; i < n; i++)
+        y[i] += alpha * x[i];
+}
+
+/* The backward pass's scratch: a key tile and a value tile packed
+   transposed, and the probabilities and score gradients of one query. */
+typedef struct Tiles {
+    float *buf, *kt, *vt, *p, *ds;
+} Tiles;
+
+static int tiles_new(Tiles *t, const Attn *a) {
+    t->buf = malloc(((size_t)(a->D + a->Dv) * BK + 2 * BK) * sizeof(float));
+    if (!t->buf)
+        return at_error(AT_ENOMEM, "attention backward: out of memory for a tile");
+    t->kt = t->buf, t->vt = t->kt + a->D * BK, t->p = t->vt + a->Dv * BK, t->ds = t->p + BK;
+    return AT_OK;
+}
+
+/* Pack keys and values j0..j0+n of head bh. */
+static void tiles_pack(Tiles *t, const Attn *a, int64_t bh, int64_t j0, int64_t n) {
+    pack_t(t->kt, a->k + (bh * a->Tk + j0) * a->D, n, a->D);
+    pack_t(t->vt, a->v + (bh * a->Tk + j0) * a->Dv, n, a->Dv);
+}
+
 /* dk, dv for one key tile of one head: a sum over every query. */
 static int keys_task(void *ctx, int64_t begin, int64_t end) {
     const Attn *a = ctx;
-    size_t words = (size_t)(a->D + a->Dv) * BK + 2 * BK;
-    float *buf = malloc(words * sizeof(float));
-    if (!buf)
-        return at_error(AT_ENOMEM, "attention backward: out of memory for a tile");
-    float *kt = buf, *vt = kt + a->D * BK, *p = vt + a->Dv * BK, *ds = p + BK;
+    Tiles tl;
+    if (tiles_new(&tl, a))
+        return AT_ENOMEM;
+    float *kt = tl.kt, *vt = tl.vt, *p = tl.p, *ds = tl.ds;
     for (int64_t t = begin; t < end; t++) {
         int64_t bh = t / a->tiles_k, j0 = (t % a->tiles_k) * BK;
         int64_t n = a->Tk - j0 < BK ? a->Tk - j0 : BK;
-        pack_t(kt, a->k + (bh * a->Tk + j0) * a->D, n, a->D);
-        pack_t(vt, a->v + (bh * a->Tk + j0) * a->Dv, n, a->Dv);
+        tiles_pack(&tl, a, bh, j0, n);
         float *dk = a->dk + (bh * a->Tk + j0) * a->D, *dv = a->dv + (bh * a->Tk + j0) * a->Dv;
         memset(dk, 0, (size_t)n * a->D * sizeof(float));
         memset(dv, 0, (size_t)n * a->Dv * sizeof(float));
@@ -323,30 +355,26 @@ static int keys_task(void *ctx, int64_t begin, int64_t end) {
             dscores(a, bh, i, vt, p, m, ds);
             const float *gi = a->g + (bh * a->Tq + i) * a->Dv, *qi = a->q + (bh * a->Tq + i) * a->D;
             for (int64_t j = 0; j < m; j++) {
-                float pj = p[j], dsj = ds[j] * a->scale;
-                for (int64_t e = 0; e < a->Dv; e++)
-                    dv[j * a->Dv + e] += pj * gi[e];
-                for (int64_t d = 0; d < a->D; d++)
-                    dk[j * a->D + d] += dsj * qi[d];
+                axpy(dv + j * a->Dv, p[j], gi, a->Dv);
+                axpy(dk + j * a->D, ds[j] * a->scale, qi, a->D);
             }
         }
         if (at_check_interrupt("attention backward")) {
-            free(buf);
+            free(tl.buf);
             return AT_EINTR;
         }
     }
-    free(buf);
+    free(tl.buf);
     return AT_OK;
 }
 
 /* dq for one query tile of one head: a sum over the visible keys. */
 static int queries_task(void *ctx, int64_t begin, int64_t end) {
     const Attn *a = ctx;
-    size_t words = (size_t)(a->D + a->Dv) * BK + 2 * BK;
-    float *buf = malloc(words * sizeof(float));
-    if (!buf)
-        return at_error(AT_ENOMEM, "attention backward: out of memory for a tile");
-    float *kt = buf, *vt = kt + a->D * BK, *p = vt + a->Dv * BK, *ds = p + BK;
+    Tiles tl;
+    if (tiles_new(&tl, a))
+        return AT_ENOMEM;
+    float *kt = tl.kt, *vt = tl.vt, *p = tl.p, *ds = tl.ds;
     for (int64_t t = begin; t < end; t++) {
         int64_t bh = t / a->tiles_q, i0 = (t % a->tiles_q) * BQ;
         int64_t nq = a->Tq - i0 < BQ ? a->Tq - i0 : BQ;
@@ -356,26 +384,22 @@ static int queries_task(void *ctx, int64_t begin, int64_t end) {
         for (int64_t j0 = 0; j0 < last; j0 += BK) {
             int64_t n = a->Tk - j0 < BK ? a->Tk - j0 : BK;
             const float *k = a->k + (bh * a->Tk + j0) * a->D;
-            pack_t(kt, k, n, a->D);
-            pack_t(vt, a->v + (bh * a->Tk + j0) * a->Dv, n, a->Dv);
+            tiles_pack(&tl, a, bh, j0, n);
             for (int64_t r = 0; r < nq; r++) {
                 int64_t m = probs(a, bh, i0 + r, j0, n, kt, p);
                 if (m == 0)
                     continue;
                 dscores(a, bh, i0 + r, vt, p, m, ds);
-                for (int64_t j = 0; j < m; j++) {
-                    float dsj = ds[j] * a->scale;
-                    for (int64_t d = 0; d < a->D; d++)
-                        dq[r * a->D + d] += dsj * k[j * a->D + d];
-                }
+                for (int64_t j = 0; j < m; j++)
+                    axpy(dq + r * a->D, ds[j] * a->scale, k + j * a->D, a->D);
             }
         }
         if (at_check_interrupt("attention backward")) {
-            free(buf);
+            free(tl.buf);
             return AT_EINTR;
         }
     }
-    free(buf);
+    free(tl.buf);
     return AT_OK;
 }
 
