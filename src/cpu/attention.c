@@ -277,8 +277,7 @@ static int64_t probs(const Attn *a, int64_t bh, int64_t i, int64_t j0, int64_t n
     if (n == 0 || lse == -INFINITY)
         return 0;
     scores(p, a->q + (bh * a->Tq + i) * a->D, kt, n, a->D, a->scale);
-    for (int64_t j = 0; j < n; j++)
-        p[j] = fast_exp(p[j] - lse);
+    exp_shift(p, n, lse);
     return n;
 }
 
@@ -289,13 +288,7 @@ static void dscores(const Attn *a, int64_t bh, int64_t i, const float *vt, const
     float Di = 0.0f;
     for (int64_t e = 0; e < a->Dv; e++)
         Di += gi[e] * oi[e];
-    for (int64_t j = 0; j < n; j++)
-        ds[j] = 0.0f;
-    for (int64_t e = 0; e < a->Dv; e++) {
-        const float ge = gi[e], *row = vt + e * BK;
-        for (int64_t j = 0; j < n; j++)
-            ds[j] += ge * row[j];
-    }
+    scores(ds, gi, vt, n, a->Dv, 1.0f); // dp_ij = g_i . v_j, the same product as q . k
     for (int64_t j = 0; j < n; j++)
         ds[j] = p[j] * (ds[j] - Di);
 }
