@@ -17,11 +17,14 @@
  */
 #include <config.h>
 
+#include <errno.h>
 #include <lauxlib.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../core/error.h"
+#include "../io/json.h"
 #include "../io/safetensors.h"
 #include "l_modules.h"
 #include "l_tensor.h"
@@ -211,7 +214,86 @@ static int l_io_save(lua_State *L) {
     return 0;
 }
 
+static void push_json(lua_State *L, const JsonDoc *doc, const JsonValue *v);
+
+static int l_io_json_push(lua_State *L) {
+    const JsonDoc *doc = lua_touserdata(L, 1);
+    push_json(L, doc, json_root(doc));
+    return 1;
+}
+
+/* Push v as a Lua value: objects and arrays become tables (arrays 1-based
+   sequences), integral numbers below 2^53 integers, null nil. */
+static void push_json(lua_State *L, const JsonDoc *doc, const JsonValue *v) {
+    size_t len;
+    int64_t i;
+    luaL_checkstack(L, 4, "json: nested too deep");
+    switch (json_type(v)) {
+    case JSON_NULL: lua_pushnil(L); return;
+    case JSON_FALSE: lua_pushboolean(L, 0); return;
+    case JSON_TRUE: lua_pushboolean(L, 1); return;
+    case JSON_NUMBER:
+        if (json_integer(&i, v, INT64_MIN, INT64_MAX))
+            lua_pushinteger(L, (lua_Integer)i);
+        else
+            lua_pushnumber(L, (lua_Number)json_number(v));
+        return;
+    case JSON_STRING: {
+        const char *str = json_string(doc, v, &len);
+        lua_pushlstring(L, str, len);
+        return;
+    }
+    case JSON_ARRAY: {
+        lua_createtable(L, (int)json_count(v), 0);
+        lua_Integer k = 1;
+        for (const JsonValue *c = json_first(doc, v); c; c = json_next(doc, c)) {
+            push_json(L, doc, c);
+            lua_rawseti(L, -2, k++);
+        }
+        return;
+    }
+    case JSON_OBJECT:
+        lua_createtable(L, 0, (int)json_count(v));
+        for (const JsonValue *c = json_first(doc, v); c; c = json_next(doc, c)) {
+            const char *key = json_key(doc, c, &len);
+            lua_pushlstring(L, key, len);
+            push_json(L, doc, c);
+            lua_rawset(L, -3);
+        }
+        return;
+    }
+}
+
+/* json_decode(text) -> value, for config.json and friends. */
+static int l_io_json_decode(lua_State *L) {
+    size_t len;
+    const char *text = luaL_checklstring(L, 1, &len);
+    JsonDoc *doc;
+    if (json_parse(&doc, text, len, NULL))
+        return luaL_error(L, "json_decode: %s", at_errmsg());
+    // Build the value in a protected call so the document is freed even if
+    // Lua runs out of memory half way.
+    lua_pushcfunction(L, l_io_json_push);
+    lua_pushlightuserdata(L, doc);
+    int st = lua_pcall(L, 1, 1, 0);
+    json_free(doc);
+    return st == LUA_OK ? 1 : lua_error(L);
+}
+
+/* mkdir(path): create a folder (an existing one is fine); --safe rules
+   apply as for any write. */
+static int l_io_mkdir(lua_State *L) {
+    const char *path = luaL_checkstring(L, 1);
+    if (!attn_safe_path_writable(L, path))
+        return luaL_error(L, "mkdir: %s", lua_tostring(L, -1));
+    if (mkdir(path, 0777) != 0 && errno != EEXIST)
+        return luaL_error(L, "mkdir: cannot create %s: %s", path, strerror(errno));
+    return 0;
+}
+
 static const luaL_Reg io_functions[] = {
+    {"json_decode", l_io_json_decode},
+    {"mkdir", l_io_mkdir},
     {"save", l_io_save},
     {"load", l_io_load},
     {NULL, NULL},
