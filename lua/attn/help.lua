@@ -268,10 +268,12 @@ doc(S, "attn.F.binary_cross_entropy", "attn.F.binary_cross_entropy(p, y) -> Tens
   "the mean of -(y log p + (1-y) log(1-p)) for probabilities p and 0/1 labels y.",
   "attn.F.binary_cross_entropy(p, y)")
 doc(S, "attn.F.scaled_dot_product_attention",
-  "attn.F.scaled_dot_product_attention(q, k, v, {causal=, mask=, scale=, weights=}) -> out, w?",
+  "attn.F.scaled_dot_product_attention(q, k, v, {causal=, mask=, window=, scale=, weights=}) -> out, w?",
   "softmax(q k^T * scale + mask) v with q [..., Tq, D], k [..., Tk, D], v [..., Tk, Dv]; " ..
   "scale defaults to 1/sqrt(D); mask is 1 keep / 0 drop, broadcast to [..., Tq, Tk]; " ..
-  "causal hides later keys. w, the [..., Tq, Tk] weights, only with weights=true.",
+  "causal hides later keys (aligned to the end when Tq < Tk); window=W keeps only keys " ..
+  "within W positions (local attention). w, the [..., Tq, Tk] weights, only with " ..
+  "weights=true; without weights or a mask the fused kernel runs.",
   "out, w = attn.F.scaled_dot_product_attention(q, k, v, {causal=true, weights=true})")
 doc(S, "attn.F.attention",
   "attn.F.attention(q, k, v, {score=, norm=, temperature=, params=}) -> out, w, scores",
@@ -279,6 +281,11 @@ doc(S, "attn.F.attention",
   "\"additive\" or \"bilinear\"; norm is \"softmax\", \"hard\" or \"sparsemax\"; returns " ..
   "the output, the weights and the raw scores.",
   "out, w, s = attn.F.attention(q, k, v, {score=\"cosine\"})")
+doc(S, "attn.F.linear_attention", "attn.F.linear_attention(q, k, v, {causal=false}) -> Tensor",
+  "attention in time linear in T: exp(q.k) is replaced by phi(q).phi(k) with phi(x) = " ..
+  "elu(x) + 1, so sum_j phi(k_j)^T v_j is computed once (or as a running sum when causal) " ..
+  "and no [T, T] matrix exists. The long-sequence lesson compares it with softmax attention.",
+  "out = attn.F.linear_attention(q, k, v, {causal=true})")
 
 -- ---- Modules ----------------------------------------------------------------------
 S = "Modules"
