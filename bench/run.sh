@@ -18,3 +18,6 @@ awk 'NR == FNR { raw[$1 " " $5] = $6; next }
 echo
 echo "scaled dot-product attention, B=1 H=12 D=64, 2 threads"
 "$build/attnlab" "$src/attention.lua"
+echo
+echo "GPT-2 small forward and a small training step, 2 threads"
+"$build/attnlab" "$src/gpt2.lua"
