@@ -291,6 +291,7 @@ static const luaL_Reg submodules[] = {
     // --- submodules (one line each: {"name", luaopen_attn_name},)
     {"tokenizer", luaopen_attn_tokenizer},
     {"_io", luaopen_attn_io},
+    {"viz", luaopen_attn_viz},
     // --- submodules end
     {NULL, NULL},
 };

@@ -12,6 +12,7 @@ int luaopen_attn_F(lua_State *L);
 // --- declarations (one line each: int luaopen_attn_name(lua_State *L);)
 int luaopen_attn_tokenizer(lua_State *L);
 int luaopen_attn_io(lua_State *L);
+int luaopen_attn_viz(lua_State *L);
 // --- declarations end
 
 #endif
