@@ -14,12 +14,12 @@
 #include <stdint.h>
 
 typedef struct VizRGB {
-  uint8_t r, g, b;
+    uint8_t r, g, b;
 } VizRGB;
 
 typedef struct VizImage {
-  int w, h;
-  uint8_t *px; // w*h*4 bytes, owned
+    int w, h;
+    uint8_t *px; // w*h*4 bytes, owned
 } VizImage;
 
 /* Width and height at most this (a 16384² image is 1 GiB already). */

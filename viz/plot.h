@@ -9,8 +9,8 @@
 #include "image.h"
 
 typedef struct PlotOptions {
-  const char *title, *xlabel, *ylabel; // NULL: none
-  int width, height;                   // 0: 720 x 420
+    const char *title, *xlabel, *ylabel; // NULL: none
+    int width, height;                   // 0: 720 x 420
 } PlotOptions;
 
 /* Render v[0..n-1] into *out (initialised here). Status. */

@@ -19,8 +19,8 @@ typedef enum { TERM_TRUECOLOR, TERM_256, TERM_PLAIN } TermMode;
 
 /* A NUL-terminated byte string that grows; {0} is an empty one. */
 typedef struct VizBuf {
-  char *s;
-  size_t len, cap;
+    char *s;
+    size_t len, cap;
 } VizBuf;
 
 void vizbuf_free(VizBuf *b);
@@ -39,13 +39,11 @@ int term_width_of(const char *s);
 /* Append a heatmap of w (rows x cols, row-major) at most `width` columns
    wide. Options as for heatmap_render (title, cmap, range, log;
    annotations in plain mode only when they fit). Status. */
-int term_heatmap(VizBuf *out, const float *w, int rows, int cols,
-                 const char *const *row_labels, const char *const *col_labels,
-                 const HeatmapOptions *o, TermMode mode, int width);
+int term_heatmap(VizBuf *out, const float *w, int rows, int cols, const char *const *row_labels,
+                 const char *const *col_labels, const HeatmapOptions *o, TermMode mode, int width);
 
 /* Append a sparkline of v[0..n-1] (NaN skipped) with its first, last,
    minimum and maximum values, at most `width` columns wide. Status. */
-int term_sparkline(VizBuf *out, const float *v, int n, const char *title,
-                   int width);
+int term_sparkline(VizBuf *out, const float *v, int n, const char *title, int width);
 
 #endif

@@ -35,8 +35,7 @@ int text_width(VizFont *f, const char *s);
 /* Draw s with its box's top-left corner at (x, y). rotate: 0 horizontal,
    1 turned 90 degrees counter-clockwise (reads bottom to top; the box is
    text_height wide and text_width tall). Clipped to the image. */
-int text_draw(VizImage *img, VizFont *f, const char *s, int x, int y, VizRGB c,
-              int rotate);
+int text_draw(VizImage *img, VizFont *f, const char *s, int x, int y, VizRGB c, int rotate);
 
 /* s shortened to at most maxw pixels: whole UTF-8 characters are dropped
    from the end and "…" appended. Writes a NUL-terminated string into

@@ -120,6 +120,30 @@ T.section("errors", function()
            "plot: a 2-D tensor")
 end)
 
+T.section("window", function()
+  T.lives(function() V.wait() end, "wait() returns at once with no window open")
+  local h = V.heatmap(attn.tensor({{0.9, 0.1}, {0.4, 0.6}}), {rows = {"今天", "天气"},
+                                                             window = true})
+  if os.getenv("SDL_VIDEODRIVER") then
+    T.is(h.kind, "window", "window=true opens a window (dummy video driver)")
+  else
+    T.skip("window=true opens a window", "no SDL_VIDEODRIVER")
+  end
+  local bin = os.getenv("ATTNLAB_BIN")
+  if not bin then return T.skip("--headless uses the terminal", "no ATTNLAB_BIN") end
+  local p = io.popen("DISPLAY=:99 '" .. bin .. "' --headless -e " ..
+                     "\"print(attn.viz.heatmap(attn.eye(2), {rows={'a','b'}}).kind); " ..
+                     "print(attn.viz.heatmap(attn.eye(3)).kind); attn.viz.term(attn.eye(2)); " ..
+                     "attn.viz.plot({1, 2, 3})\" 2>&1")
+  local out = p:read("a")
+  p:close()
+  T.ok(out:find("term\n", 1, true) and out:find("a ", 1, true) and not out:find("\27", 1, true),
+       "--headless with a display: the terminal, plain when piped")
+  local _, terms = out:gsub("term\n", "")
+  T.ok(terms == 2 and out:find("▁▅█", 1, true), "heatmap, term and plot without options")
+  if terms ~= 2 then T.diag(out) end
+end)
+
 T.section("--safe", function()
   local bin = os.getenv("ATTNLAB_BIN")
   if not bin then return T.skip("--safe refuses writes outside the folder", "no ATTNLAB_BIN") end

@@ -1,0 +1,112 @@
+/*
+ * test_window.c: the window sink under SDL's dummy video driver (set by
+ * make check): open, hover, zoom, save, close through synthetic events.
+ */
+#include <config.h>
+
+#include <SDL.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../../src/core/error.h"
+#include "../../viz/png.h"
+#include "../../viz/text.h"
+#include "../../viz/window.h"
+#include "tap.h"
+
+static void push_key(unsigned id, SDL_Keycode k) {
+    SDL_Event e = {0};
+    e.type = SDL_KEYDOWN;
+    e.key.windowID = id;
+    e.key.keysym.sym = k;
+    SDL_PushEvent(&e);
+}
+
+static void push_motion(unsigned id, int x, int y) {
+    SDL_Event e = {0};
+    e.type = SDL_MOUSEMOTION;
+    e.motion.windowID = id;
+    e.motion.x = x, e.motion.y = y;
+    SDL_PushEvent(&e);
+}
+
+int main(void) {
+    const char *dir = getenv("ATTNLAB_TESTDIR");
+    if (!getenv("SDL_VIDEODRIVER") || (dir && chdir(dir) != 0)) {
+        plan(1);
+        skip("needs SDL_VIDEODRIVER (dummy) and ATTNLAB_TESTDIR");
+        return 0;
+    }
+    const char *tok[3] = {"今天", "天气", "怎么样"};
+    const float w[9] = {0.7f, 0.2f, 0.1f, 0.1f, 0.6f, 0.3f, 0.2f, 0.25f, 0.55f};
+    HeatmapOptions o;
+    heatmap_options_default(&o);
+    VizImage img;
+    HeatmapLayout L;
+    VizWindow *win = NULL;
+    if (!ok(heatmap_render(&img, &L, w, 3, 3, tok, tok, &o) == AT_OK, "render"))
+        return tap_done();
+    int st = window_open(&win, &img, &L, w, tok, tok, "test");
+    if (!ok(st == AT_OK, "a window opens (%s)", st ? at_errmsg() : "dummy driver"))
+        return tap_done();
+    ok(window_count() == 1, "one window open");
+    unsigned id = window_id(win);
+    double z = window_zoom(win);
+
+    // Hover over cell (2, 3): window pixel = picture pixel * zoom.
+    int px = L.map_x + 2 * L.cell + L.cell / 2, py = L.map_y + L.cell + L.cell / 2;
+    push_motion(id, (int)(px * z), (int)(py * z));
+    window_pump();
+    ok(strcmp(window_hover_text(win), "query 2 天气, key 3 怎么样: 0.3") == 0,
+       "hover names query, key and weight (%s)", window_hover_text(win));
+    push_motion(id, 1, 1);
+    window_pump();
+    ok(window_hover_text(win)[0] == 0, "hover outside the map shows nothing");
+
+    push_key(id, SDLK_PLUS);
+    window_pump();
+    near(window_zoom(win), z * 1.25, 1e-9, "+ zooms in by 1.25");
+    push_key(id, SDLK_MINUS);
+    push_key(id, SDLK_MINUS);
+    window_pump();
+    near(window_zoom(win), z / 1.25, 1e-9, "- zooms out");
+
+    push_key(id, SDLK_s);
+    window_pump();
+    const char *saved = window_last_saved();
+    VizImage back = {0};
+    ok(saved[0] && viz_png_read(saved, &back) == AT_OK, "s saves a PNG (%s)", saved);
+    if (saved[0] && back.px) {
+        ok(back.w == img.w && back.h == img.h &&
+               memcmp(back.px, img.px, (size_t)img.w * img.h * 4) == 0,
+           "the saved PNG is the picture");
+        viz_image_free(&back);
+        unlink(saved);
+    }
+
+    push_key(id, SDLK_q);
+    window_pump();
+    ok(window_count() == 0, "q closes the window");
+
+    VizWindow *w2;
+    window_open(&w2, &img, &L, w, NULL, NULL, NULL);
+    SDL_Event e = {0};
+    e.type = SDL_WINDOWEVENT;
+    e.window.event = SDL_WINDOWEVENT_CLOSE;
+    e.window.windowID = window_id(w2);
+    SDL_PushEvent(&e);
+    window_pump();
+    ok(window_count() == 0, "the window manager's close closes it");
+
+    window_open(&w2, &img, &L, w, NULL, NULL, NULL);
+    push_key(window_id(w2), SDLK_ESCAPE);
+    window_pump();
+    ok(window_count() == 0, "Esc closes it");
+
+    viz_image_free(&img);
+    window_close_all();
+    text_shutdown();
+    printf("1..%d\n", tap_count);
+    return tap_done();
+}

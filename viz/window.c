@@ -1,0 +1,319 @@
+/*
+ * window.c: heatmap windows through SDL2, pumped from the REPL's loop.
+ *
+ * The picture is the very RGBA buffer heatmap_render made (the PNG sink
+ * writes the same bytes), uploaded once into a streaming texture; a frame
+ * is one SDL_RenderCopy with the view's scale and offset, so a 1024x1024
+ * map stays fluid at any zoom. View: window pixel (x, y) shows picture
+ * pixel (ox + x / zoom, oy + y / zoom).
+ */
+#include <config.h>
+
+#include <SDL.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../src/core/error.h"
+#include "png.h"
+#include "window.h"
+
+struct VizWindow {
+    SDL_Window *win;
+    SDL_Renderer *ren;
+    SDL_Texture *tex;
+    VizImage img; // owned copy
+    HeatmapLayout L;
+    float *w;        // rows x cols, owned
+    char **rl, **cl; // owned, NULL entries never
+    double zoom, ox, oy;
+    int dragging;
+    char title[128], hover[512];
+    struct VizWindow *next;
+};
+
+static VizWindow *windows;
+static int video_up;
+static int saved_count;
+static char last_saved[64];
+
+int window_have_display(void) {
+    const char *d = getenv("DISPLAY"), *wl = getenv("WAYLAND_DISPLAY");
+    return (d && *d) || (wl && *wl);
+}
+
+static int video_start(void) {
+    if (video_up)
+        return AT_OK;
+    // SDL must not turn Ctrl-C into SDL_QUIT: the REPL owns SIGINT.
+    SDL_SetHint(SDL_HINT_NO_SIGNAL_HANDLERS, "1");
+    if (SDL_InitSubSystem(SDL_INIT_VIDEO) != 0)
+        return at_error(AT_EDEVICE, "window: cannot start SDL video: %s", SDL_GetError());
+    video_up = 1;
+    return AT_OK;
+}
+
+static char **copy_labels(const char *const *labels, int n) {
+    char **out = calloc((size_t)n, sizeof *out);
+    for (int i = 0; out && i < n; i++) {
+        char num[16];
+        snprintf(num, sizeof num, "%d", i + 1);
+        const char *s = labels && labels[i] ? labels[i] : num;
+        if (!(out[i] = strdup(s))) {
+            while (i-- > 0)
+                free(out[i]);
+            free(out);
+            return NULL;
+        }
+    }
+    return out;
+}
+
+static void free_labels(char **l, int n) {
+    for (int i = 0; l && i < n; i++)
+        free(l[i]);
+    free(l);
+}
+
+static void destroy(VizWindow *v) {
+    if (v->tex)
+        SDL_DestroyTexture(v->tex);
+    if (v->ren)
+        SDL_DestroyRenderer(v->ren);
+    if (v->win)
+        SDL_DestroyWindow(v->win);
+    viz_image_free(&v->img);
+    free(v->w);
+    free_labels(v->rl, v->L.rows);
+    free_labels(v->cl, v->L.cols);
+    free(v);
+}
+
+/* Copies of everything the window shows and hovers over. */
+static int copy_data(VizWindow *v, const VizImage *img, const float *w, const char *const *rl,
+                     const char *const *cl) {
+    size_t n = (size_t)v->L.rows * v->L.cols;
+    if (viz_image_init(&v->img, img->w, img->h, (VizRGB){255, 255, 255}))
+        return at_errcode();
+    memcpy(v->img.px, img->px, (size_t)img->w * img->h * 4);
+    v->w = malloc(n * sizeof *v->w);
+    v->rl = copy_labels(rl, v->L.rows);
+    v->cl = copy_labels(cl, v->L.cols);
+    if (!v->w || !v->rl || !v->cl)
+        return at_error(AT_ENOMEM, "window: out of memory");
+    memcpy(v->w, w, n * sizeof *w);
+    return AT_OK;
+}
+
+static int create_sdl(VizWindow *v) {
+    SDL_DisplayMode dm;
+    int maxw = 1400, maxh = 1000;
+    if (SDL_GetDesktopDisplayMode(0, &dm) == 0 && dm.w > 200 && dm.h > 200)
+        maxw = dm.w * 9 / 10, maxh = dm.h * 85 / 100;
+    int ww = v->img.w < maxw ? v->img.w : maxw, wh = v->img.h < maxh ? v->img.h : maxh;
+    v->win = SDL_CreateWindow(v->title, SDL_WINDOWPOS_UNDEFINED, SDL_WINDOWPOS_UNDEFINED, ww, wh,
+                              SDL_WINDOW_RESIZABLE | SDL_WINDOW_ALLOW_HIGHDPI);
+    if (!v->win)
+        return at_error(AT_EDEVICE, "window: cannot open a window: %s", SDL_GetError());
+    v->ren = SDL_CreateRenderer(v->win, -1, SDL_RENDERER_PRESENTVSYNC);
+    if (!v->ren) // no GPU driver: the software renderer always works
+        v->ren = SDL_CreateRenderer(v->win, -1, SDL_RENDERER_SOFTWARE);
+    if (!v->ren)
+        return at_error(AT_EDEVICE, "window: no renderer: %s", SDL_GetError());
+    v->tex = SDL_CreateTexture(v->ren, SDL_PIXELFORMAT_RGBA32, SDL_TEXTUREACCESS_STREAMING,
+                               v->img.w, v->img.h);
+    if (!v->tex || SDL_UpdateTexture(v->tex, NULL, v->img.px, v->img.w * 4) != 0)
+        return at_error(AT_EDEVICE, "window: cannot make a %dx%d texture: %s", v->img.w, v->img.h,
+                        SDL_GetError());
+    // Fit the picture to the window at first.
+    double zx = (double)ww / v->img.w, zy = (double)wh / v->img.h;
+    v->zoom = zx < zy ? zx : zy;
+    return AT_OK;
+}
+
+static void draw(VizWindow *v) {
+    SDL_SetRenderDrawColor(v->ren, 255, 255, 255, 255);
+    SDL_RenderClear(v->ren);
+    // Nearest neighbour when zoomed in keeps cells crisp.
+    SDL_SetTextureScaleMode(v->tex, v->zoom >= 1.0 ? SDL_ScaleModeNearest : SDL_ScaleModeLinear);
+    SDL_Rect dst = {(int)(-v->ox * v->zoom), (int)(-v->oy * v->zoom),
+                    (int)(v->img.w * v->zoom + 0.5), (int)(v->img.h * v->zoom + 0.5)};
+    SDL_RenderCopy(v->ren, v->tex, NULL, &dst);
+    SDL_RenderPresent(v->ren);
+}
+
+int window_open(VizWindow **out, const VizImage *img, const HeatmapLayout *L, const float *w,
+                const char *const *row_labels, const char *const *col_labels, const char *title) {
+    int st = video_start();
+    if (st)
+        return st;
+    VizWindow *v = calloc(1, sizeof *v);
+    if (!v)
+        return at_error(AT_ENOMEM, "window: out of memory");
+    v->L = *L;
+    snprintf(v->title, sizeof v->title, "attnlab%s%s", title ? " - " : "", title ? title : "");
+    st = copy_data(v, img, w, row_labels, col_labels);
+    if (!st)
+        st = create_sdl(v);
+    if (st) {
+        destroy(v);
+        return st;
+    }
+    v->next = windows;
+    windows = v;
+    draw(v);
+    *out = v;
+    return AT_OK;
+}
+
+static VizWindow *find(Uint32 id) {
+    for (VizWindow *v = windows; v; v = v->next)
+        if (SDL_GetWindowID(v->win) == id)
+            return v;
+    return NULL;
+}
+
+static void close_window(VizWindow *v) {
+    for (VizWindow **p = &windows; *p; p = &(*p)->next)
+        if (*p == v) {
+            *p = v->next;
+            break;
+        }
+    destroy(v);
+}
+
+/* Zoom by factor keeping window point (x, y) on the same picture pixel. */
+static void zoom_at(VizWindow *v, double factor, int x, int y) {
+    double z = v->zoom * factor;
+    z = z < 0.05 ? 0.05 : z > 64 ? 64 : z;
+    double px = v->ox + x / v->zoom, py = v->oy + y / v->zoom;
+    v->zoom = z;
+    v->ox = px - x / z, v->oy = py - y / z;
+}
+
+static void zoom_centre(VizWindow *v, double factor) {
+    int w, h;
+    SDL_GetWindowSize(v->win, &w, &h);
+    zoom_at(v, factor, w / 2, h / 2);
+}
+
+/* Title bar shows the cell under the mouse: query, key and weight. */
+static void hover(VizWindow *v, int x, int y) {
+    double px = v->ox + x / v->zoom, py = v->oy + y / v->zoom;
+    const HeatmapLayout *L = &v->L;
+    int j = (int)((px - L->map_x) / L->cell), i = (int)((py - L->map_y) / L->cell);
+    if (px < L->map_x || py < L->map_y || i >= L->rows || j >= L->cols) {
+        v->hover[0] = 0;
+        SDL_SetWindowTitle(v->win, v->title);
+        return;
+    }
+    snprintf(v->hover, sizeof v->hover, "query %d %.60s, key %d %.60s: %.4g", i + 1, v->rl[i],
+             j + 1, v->cl[j], (double)v->w[(size_t)i * L->cols + j]);
+    char t[700];
+    snprintf(t, sizeof t, "%s   [%s]", v->title, v->hover);
+    SDL_SetWindowTitle(v->win, t);
+}
+
+static void save(VizWindow *v) {
+    snprintf(last_saved, sizeof last_saved, "attnlab-heatmap-%d.png", ++saved_count);
+    char cwd[4096];
+    if (viz_png_write(last_saved, &v->img))
+        printf("could not save: %s\n", at_errmsg());
+    else
+        printf("saved %s/%s\n", getcwd(cwd, sizeof cwd) ? cwd : ".", last_saved);
+    fflush(stdout);
+}
+
+/* Returns 0 when the window closed. */
+static int key(VizWindow *v, SDL_Keycode k) {
+    switch (k) {
+    case SDLK_q:
+    case SDLK_ESCAPE:
+        close_window(v);
+        return 0;
+    case SDLK_s:
+        save(v);
+        break;
+    case SDLK_PLUS:
+    case SDLK_EQUALS:
+    case SDLK_KP_PLUS:
+        zoom_centre(v, 1.25);
+        break;
+    case SDLK_MINUS:
+    case SDLK_KP_MINUS:
+        zoom_centre(v, 1 / 1.25);
+        break;
+    case SDLK_0:
+        v->zoom = 1.0, v->ox = v->oy = 0.0;
+        break;
+    default:
+        break;
+    }
+    return 1;
+}
+
+static void handle(const SDL_Event *e) {
+    Uint32 id = e->type == SDL_KEYDOWN       ? e->key.windowID
+                : e->type == SDL_MOUSEMOTION ? e->motion.windowID
+                : e->type == SDL_MOUSEWHEEL  ? e->wheel.windowID
+                : e->type == SDL_MOUSEBUTTONDOWN || e->type == SDL_MOUSEBUTTONUP
+                    ? e->button.windowID
+                : e->type == SDL_WINDOWEVENT ? e->window.windowID
+                                             : 0;
+    VizWindow *v = id ? find(id) : NULL;
+    if (!v)
+        return;
+    if (e->type == SDL_WINDOWEVENT && e->window.event == SDL_WINDOWEVENT_CLOSE) {
+        close_window(v);
+    } else if (e->type == SDL_KEYDOWN) {
+        key(v, e->key.keysym.sym);
+    } else if (e->type == SDL_MOUSEWHEEL) {
+        int x, y;
+        SDL_GetMouseState(&x, &y);
+        zoom_at(v, e->wheel.y > 0 ? 1.25 : 1 / 1.25, x, y);
+    } else if (e->type == SDL_MOUSEBUTTONDOWN || e->type == SDL_MOUSEBUTTONUP) {
+        v->dragging = e->type == SDL_MOUSEBUTTONDOWN && e->button.button == SDL_BUTTON_LEFT;
+    } else if (e->type == SDL_MOUSEMOTION) {
+        if (v->dragging)
+            v->ox -= e->motion.xrel / v->zoom, v->oy -= e->motion.yrel / v->zoom;
+        hover(v, e->motion.x, e->motion.y);
+    }
+}
+
+void window_pump(void) {
+    if (!windows)
+        return;
+    SDL_Event e;
+    while (SDL_PollEvent(&e))
+        handle(&e);
+    for (VizWindow *v = windows; v; v = v->next)
+        draw(v);
+}
+
+void window_idle_hook(void *ud) {
+    (void)ud;
+    window_pump();
+}
+
+int window_count(void) {
+    int n = 0;
+    for (VizWindow *v = windows; v; v = v->next)
+        n++;
+    return n;
+}
+
+const char *window_hover_text(const VizWindow *win) { return win->hover; }
+double window_zoom(const VizWindow *win) { return win->zoom; }
+unsigned window_id(const VizWindow *win) { return SDL_GetWindowID(win->win); }
+const char *window_last_saved(void) { return last_saved; }
+
+void window_close_all(void) {
+    while (windows)
+        close_window(windows);
+    if (video_up) {
+        SDL_QuitSubSystem(SDL_INIT_VIDEO);
+        SDL_Quit();
+        video_up = 0;
+    }
+}

@@ -1,0 +1,52 @@
+/*
+ * window.h: the SDL2 window sink. A rendered heatmap shown in a resizable
+ * window that stays live while the REPL waits for keys: the REPL's idle
+ * hook calls window_pump() about every 16 ms (one thread runs the REPL and
+ * SDL, see DESIGN.md "The event loop").
+ *
+ * In a window: mouse hover puts (query, key, weight) in the title bar;
+ * +/- or the wheel zoom (about the mouse for the wheel), drag pans, 0
+ * resets; s saves the picture as attnlab-heatmap-N.png in the working
+ * folder and prints where; q or Esc closes. Nothing here knows Lua.
+ */
+#ifndef VIZ_WINDOW_H
+#define VIZ_WINDOW_H
+
+#include "heatmap.h"
+#include "image.h"
+
+typedef struct VizWindow VizWindow;
+
+/* Whether there is a display to show windows on (DISPLAY or
+   WAYLAND_DISPLAY). SDL_VIDEODRIVER=dummy (tests) does not count: callers
+   ask for a window explicitly there. Starts nothing. */
+int window_have_display(void);
+
+/* Open a window on a copy of img; w (rows x cols, row-major, as given to
+   heatmap_render with layout L) and the labels (NULL: indices) are copied
+   for hover. Starts SDL video on first use. Status. Borrowed result:
+   windows belong to this module and go away when closed. */
+int window_open(VizWindow **out, const VizImage *img, const HeatmapLayout *L, const float *w,
+                const char *const *row_labels, const char *const *col_labels, const char *title);
+
+/* Drain pending events for every window, act on them, redraw. Cheap when
+   no window is open (returns at once without touching SDL). */
+void window_pump(void);
+/* The same as an idle hook: fn(void *) for repl_set_idle_hook. */
+void window_idle_hook(void *ud);
+
+/* Windows open now. */
+int window_count(void);
+/* The hover text of a window ("" before any hover). Borrowed. */
+const char *window_hover_text(const VizWindow *win);
+/* Zoom factor of a window's view (1 = the picture's own size). */
+double window_zoom(const VizWindow *win);
+/* SDL's window id, for tests that push synthetic events. */
+unsigned window_id(const VizWindow *win);
+/* Path of the last picture saved with s ("" before any). Borrowed. */
+const char *window_last_saved(void);
+
+/* Close every window and stop SDL video (tests, exit). */
+void window_close_all(void);
+
+#endif
