@@ -241,13 +241,55 @@ static void test_png(void) {
     viz_image_free(&img);
 }
 
-/* The golden image: a small attention map with Chinese labels, title,
-   annotations and bar. Tolerance: same size; at most 1% of pixels may
-   differ by more than 48 in a channel (anti-aliased glyph edges move with
-   FreeType versions) and the mean absolute difference stays under 1.0. */
+/* Compare a rendering with tests/golden/<name>. Tolerance: same size; at
+   most 1% of channel values may differ by more than 48 (anti-aliased glyph
+   edges move with FreeType versions) and the mean absolute difference stays
+   under 0.5; the cells carry the data, so near each cell's corners (clear of
+   the centred numbers) colours match within 2. */
+static void compare_golden(const char *name, const VizImage *img, const HeatmapLayout *L) {
+    char path[1024];
+    VizImage gold;
+    snprintf(path, sizeof path, "%s/tests/golden/%s", getenv("ATTNLAB_PATH"), name);
+    if (getenv("ATTNLAB_UPDATE_GOLDEN"))
+        viz_png_write(path, img);
+    if (!ok(viz_png_read(path, &gold) == AT_OK, "golden %s: read", name)) {
+        ok(0, "golden %s: pixels (no golden image)", name);
+        ok(0, "golden %s: cells (no golden image)", name);
+        return;
+    }
+    if (!ok(gold.w == img->w && gold.h == img->h, "golden %s: size %dx%d (rendered %dx%d)", name,
+            gold.w, gold.h, img->w, img->h)) {
+        ok(0, "golden %s: pixels (size differs)", name);
+        ok(0, "golden %s: cells (size differs)", name);
+        viz_image_free(&gold);
+        return;
+    }
+    long bad = 0, n = (long)img->w * img->h;
+    double sum = 0;
+    for (long i = 0; i < n * 4; i++) {
+        int d = abs(img->px[i] - gold.px[i]);
+        sum += d;
+        bad += d > 48;
+    }
+    ok(bad <= n / 100 && sum / (double)(n * 4) < 0.5,
+       "golden %s: %ld channel values differ by > 48, mean difference %.3f", name, bad,
+       sum / (double)(n * 4));
+    int corners = 1, inset = L->cell > 12 ? 4 : 0;
+    for (int i = 0; i < L->rows * L->cols; i++)
+        for (int k = 0; k < 4; k++) {
+            int x = L->map_x + (i % L->cols) * L->cell + (k & 1 ? L->cell - 3 - inset : inset);
+            int y = L->map_y + (i / L->cols) * L->cell + (k & 2 ? L->cell - 3 - inset : inset);
+            corners &= same(viz_pixel(img, x, y), viz_pixel(&gold, x, y), 2);
+        }
+    ok(corners, "golden %s: every cell's colour matches within 2", name);
+    viz_image_free(&gold);
+}
+
+/* Golden images: a small attention map with Chinese labels, title, axis
+   names, annotations and bar; and a 12x12 difference map (diverging, no
+   numbers) whose long English column labels are turned and shortened. */
 static void test_golden(void) {
-    const char *root = getenv("ATTNLAB_PATH");
-    if (getenv("ATTNLAB_FONT") || !root) {
+    if (getenv("ATTNLAB_FONT") || !getenv("ATTNLAB_PATH")) {
         skip("golden image: needs ATTNLAB_PATH and the default font");
         return;
     }
@@ -258,50 +300,36 @@ static void test_golden(void) {
     heatmap_options_default(&o);
     o.title = "注意力 attention (layer 1, head 1)";
     o.xlabel = "key", o.ylabel = "query";
-    VizImage img, gold;
+    VizImage img;
     HeatmapLayout L;
-    if (!ok(heatmap_render(&img, &L, w, 4, 4, tok, tok, &o) == AT_OK, "golden: render")) {
-        printf("# %s\n", at_errmsg());
-        return;
+    if (ok(heatmap_render(&img, &L, w, 4, 4, tok, tok, &o) == AT_OK, "golden: render zh")) {
+        compare_golden("heatmap_zh.png", &img, &L);
+        viz_image_free(&img);
     }
-    char path[1024];
-    snprintf(path, sizeof path, "%s/tests/golden/heatmap_zh.png", root);
-    if (getenv("ATTNLAB_UPDATE_GOLDEN"))
-        viz_png_write(path, &img);
-    if (ok(viz_png_read(path, &gold) == AT_OK, "golden: read %s", path)) {
-        int sized = gold.w == img.w && gold.h == img.h;
-        ok(sized, "golden: size %dx%d (rendered %dx%d)", gold.w, gold.h, img.w, img.h);
-        if (sized) {
-            long bad = 0, n = (long)img.w * img.h;
-            double sum = 0;
-            for (long i = 0; i < n * 4; i++) {
-                int d = abs(img.px[i] - gold.px[i]);
-                sum += d;
-                bad += d > 48;
-            }
-            ok(bad <= n / 100 && sum / (double)(n * 4) < 0.5,
-               "golden: %ld channel values differ by > 48, mean difference %.3f", bad,
-               sum / (double)(n * 4));
-            // Cell colours carry the data: near each cell's corners (clear of
-            // the centred numbers) they must match within 2.
-            int corners = 1;
-            for (int i = 0; i < 16; i++)
-                for (int k = 0; k < 4; k++) {
-                    int x = L.map_x + (i % 4) * L.cell + (k & 1 ? L.cell - 6 : 4);
-                    int y = L.map_y + (i / 4) * L.cell + (k & 2 ? L.cell - 6 : 4);
-                    corners &= same(viz_pixel(&img, x, y), viz_pixel(&gold, x, y), 2);
-                }
-            ok(corners, "golden: every cell's colour matches within 2");
-        } else {
-            ok(0, "golden: pixels (size differs)");
-            ok(0, "golden: cells (size differs)");
-        }
-        viz_image_free(&gold);
-    } else {
-        ok(0, "golden: pixels (no golden image)");
-        ok(0, "golden: cells (no golden image)");
+    const char *en[12] = {"The",
+                          "quick",
+                          "brown",
+                          "fox",
+                          "jumps",
+                          "over",
+                          "the",
+                          "lazy",
+                          "dog",
+                          "because",
+                          "internationalisation-and-more",
+                          "<|endoftext|>"};
+    float d[144];
+    for (int i = 0; i < 144; i++) // a smooth pattern with both signs
+        d[i] = sinf(0.35f * (float)(i / 12)) * cosf(0.5f * (float)(i % 12)) * 0.3f;
+    heatmap_options_default(&o);
+    o.title = "difference of two heads";
+    o.cmap = colormap_find("diverging");
+    o.annotate = 0;
+    if (ok(heatmap_render(&img, &L, d, 12, 12, en, en, &o) == AT_OK, "golden: render diff")) {
+        ok(L.vmin == -L.vmax, "golden diff: the scale is centred on 0");
+        compare_golden("heatmap_diff.png", &img, &L);
+        viz_image_free(&img);
     }
-    viz_image_free(&img);
 }
 
 static void bg(char *s, int v) { sprintf(s + strlen(s), "\x1b[48;2;%d;%d;%dm", v, v, v); }
