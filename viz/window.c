@@ -30,6 +30,11 @@ struct VizWindow {
     double zoom, ox, oy;
     int dragging;
     char title[128], hover[512];
+    // A browser over a model's recorded attention (window_open_browser):
+    float *all; // layers x heads x T x T, owned; NULL for a single map
+    int layers, heads, layer, head, average;
+    HeatmapOptions opts;
+    char page[128];
     struct VizWindow *next;
 };
 
@@ -85,6 +90,7 @@ static void destroy(VizWindow *v) {
         SDL_DestroyWindow(v->win);
     viz_image_free(&v->img);
     free(v->w);
+    free(v->all);
     free_labels(v->rl, v->L.rows);
     free_labels(v->cl, v->L.cols);
     free(v);
@@ -106,6 +112,24 @@ static int copy_data(VizWindow *v, const VizImage *img, const float *w, const ch
     return AT_OK;
 }
 
+/* The picture into the streaming texture, made anew when the size changed
+   (a browser page with other labels may be another size). */
+static int upload(VizWindow *v) {
+    int tw = 0, th = 0;
+    if (v->tex &&
+        (SDL_QueryTexture(v->tex, NULL, NULL, &tw, &th) != 0 || tw != v->img.w || th != v->img.h)) {
+        SDL_DestroyTexture(v->tex);
+        v->tex = NULL;
+    }
+    if (!v->tex)
+        v->tex = SDL_CreateTexture(v->ren, SDL_PIXELFORMAT_RGBA32, SDL_TEXTUREACCESS_STREAMING,
+                                   v->img.w, v->img.h);
+    if (!v->tex || SDL_UpdateTexture(v->tex, NULL, v->img.px, v->img.w * 4) != 0)
+        return at_error(AT_EDEVICE, "window: cannot make a %dx%d texture: %s", v->img.w, v->img.h,
+                        SDL_GetError());
+    return AT_OK;
+}
+
 static int create_sdl(VizWindow *v) {
     SDL_DisplayMode dm;
     int maxw = 1400, maxh = 1000;
@@ -121,11 +145,9 @@ static int create_sdl(VizWindow *v) {
         v->ren = SDL_CreateRenderer(v->win, -1, SDL_RENDERER_SOFTWARE);
     if (!v->ren)
         return at_error(AT_EDEVICE, "window: no renderer: %s", SDL_GetError());
-    v->tex = SDL_CreateTexture(v->ren, SDL_PIXELFORMAT_RGBA32, SDL_TEXTUREACCESS_STREAMING,
-                               v->img.w, v->img.h);
-    if (!v->tex || SDL_UpdateTexture(v->tex, NULL, v->img.px, v->img.w * 4) != 0)
-        return at_error(AT_EDEVICE, "window: cannot make a %dx%d texture: %s", v->img.w, v->img.h,
-                        SDL_GetError());
+    int st = upload(v);
+    if (st)
+        return st;
     // Fit the picture to the window at first.
     double zx = (double)ww / v->img.w, zy = (double)wh / v->img.h;
     v->zoom = zx < zy ? zx : zy;
@@ -225,8 +247,62 @@ static void save(VizWindow *v) {
     fflush(stdout);
 }
 
+/* Render the browser's current page (one head, or the heads' average)
+   into v->img / v->L / v->w; the texture is updated by the caller. */
+static int render_page(VizWindow *v) {
+    int T = v->L.rows;
+    size_t TT = (size_t)T * T;
+    const float *layer = v->all + (size_t)v->layer * v->heads * TT;
+    if (v->average) {
+        for (size_t k = 0; k < TT; k++) {
+            double sum = 0.0;
+            for (int h = 0; h < v->heads; h++)
+                sum += (double)layer[h * TT + k];
+            v->w[k] = (float)(sum / v->heads);
+        }
+        snprintf(v->page, sizeof v->page, "layer %d of %d, average of %d heads", v->layer + 1,
+                 v->layers, v->heads);
+    } else {
+        memcpy(v->w, layer + (size_t)v->head * TT, TT * sizeof *v->w);
+        snprintf(v->page, sizeof v->page, "layer %d of %d, head %d of %d", v->layer + 1, v->layers,
+                 v->head + 1, v->heads);
+    }
+    v->opts.title = v->page;
+    VizImage img;
+    HeatmapLayout L;
+    int st = heatmap_render(&img, &L, v->w, T, T, (const char *const *)v->rl,
+                            (const char *const *)v->cl, &v->opts);
+    if (st)
+        return st;
+    viz_image_free(&v->img);
+    v->img = img, v->L = L;
+    return AT_OK;
+}
+
+/* Arrow keys and a: another page of the browser. */
+static void browse(VizWindow *v, SDL_Keycode k) {
+    if (k == SDLK_RIGHT || k == SDLK_LEFT) {
+        v->head = (v->head + (k == SDLK_RIGHT ? 1 : v->heads - 1)) % v->heads;
+        v->average = 0;
+    } else if (k == SDLK_UP || k == SDLK_DOWN) {
+        v->layer = (v->layer + (k == SDLK_UP ? 1 : v->layers - 1)) % v->layers;
+    } else if (k == SDLK_a) {
+        v->average = !v->average;
+    } else {
+        return;
+    }
+    if (render_page(v) || upload(v)) {
+        printf("window: %s\n", at_errmsg());
+        fflush(stdout);
+    }
+    v->hover[0] = 0;
+    SDL_SetWindowTitle(v->win, v->title);
+}
+
 /* Returns 0 when the window closed. */
 static int key(VizWindow *v, SDL_Keycode k) {
+    if (v->all)
+        browse(v, k);
     switch (k) {
     case SDLK_q:
     case SDLK_ESCAPE:
@@ -295,6 +371,45 @@ void window_idle_hook(void *ud) {
     (void)ud;
     window_pump();
 }
+
+int window_open_browser(VizWindow **out, const float *w, int layers, int heads, int T,
+                        const char *const *tokens, const HeatmapOptions *o) {
+    if (layers < 1 || heads < 1 || T < 1)
+        return at_error(AT_EINVAL, "window: %d layers, %d heads, %d tokens", layers, heads, T);
+    int st = video_start();
+    if (st)
+        return st;
+    VizWindow *v = calloc(1, sizeof *v);
+    if (!v)
+        return at_error(AT_ENOMEM, "window: out of memory");
+    size_t n = (size_t)layers * heads * T * T;
+    v->L.rows = v->L.cols = T;
+    v->layers = layers, v->heads = heads, v->opts = *o;
+    snprintf(v->title, sizeof v->title, "attnlab - attention (arrows: head, layer; a: average)");
+    v->all = malloc(n * sizeof *v->all);
+    v->w = malloc((size_t)T * T * sizeof *v->w);
+    v->rl = copy_labels(tokens, T);
+    v->cl = copy_labels(tokens, T);
+    if (!v->all || !v->w || !v->rl || !v->cl)
+        st = at_error(AT_ENOMEM, "window: out of memory for %zu weights", n);
+    if (!st) {
+        memcpy(v->all, w, n * sizeof *w);
+        st = render_page(v);
+    }
+    if (!st)
+        st = create_sdl(v);
+    if (st) {
+        destroy(v);
+        return st;
+    }
+    v->next = windows;
+    windows = v;
+    draw(v);
+    *out = v;
+    return AT_OK;
+}
+
+const char *window_page(const VizWindow *win) { return win->page; }
 
 int window_count(void) {
     int n = 0;

@@ -7,7 +7,9 @@
  * In a window: mouse hover puts (query, key, weight) in the title bar;
  * +/- or the wheel zoom (about the mouse for the wheel), drag pans, 0
  * resets; s saves the picture as attnlab-heatmap-N.png in the working
- * folder and prints where; q or Esc closes. Nothing here knows Lua.
+ * folder and prints where; q or Esc closes. Browsers over a model's
+ * recorded attention also step through layers and heads. Nothing here
+ * knows Lua.
  */
 #ifndef VIZ_WINDOW_H
 #define VIZ_WINDOW_H
@@ -28,6 +30,15 @@ int window_have_display(void);
    windows belong to this module and go away when closed. */
 int window_open(VizWindow **out, const VizImage *img, const HeatmapLayout *L, const float *w,
                 const char *const *row_labels, const char *const *col_labels, const char *title);
+
+/* A browser over recorded attention: w is layers x heads x T x T
+   (row-major, copied), tokens label both axes (NULL: indices). Arrow keys
+   step through heads (left/right) and layers (up/down), a shows the
+   average of the layer's heads; everything else as window_open. */
+int window_open_browser(VizWindow **out, const float *w, int layers, int heads, int T,
+                        const char *const *tokens, const HeatmapOptions *o);
+/* The browser's page, e.g. "layer 2 of 12, head 3 of 12" ("" otherwise). */
+const char *window_page(const VizWindow *win);
 
 /* Drain pending events for every window, act on them, redraw. Cheap when
    no window is open (returns at once without touching SDL). */

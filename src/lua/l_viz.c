@@ -310,6 +310,114 @@ static int l_viz_heatmap(lua_State *L) {
     return push_kind(L, "term");
 }
 
+/* Recorded attention as one host buffer [layers, heads, T, T]: from
+   rec.attention (a list of [heads, T, T] tensors, one per layer), a list of
+   such tensors, or one [layers, heads, T, T] / [heads, T, T] tensor. */
+static float *read_record(lua_State *L, int *layers, int *heads, int *T, const char *who) {
+    if (lua_istable(L, 1) && lua_getfield(L, 1, "attention") != LUA_TNIL)
+        lua_replace(L, 1);
+    else if (lua_istable(L, 1))
+        lua_pop(L, 1);
+    Tensor *one = lt_test(L, 1);
+    int n = one ? 1 : (int)(lua_istable(L, 1) ? luaL_len(L, 1) : 0);
+    if (!one && n < 1)
+        luaL_error(L,
+                   "%s: expected a record with .attention (a list of [heads, T, T] tensors "
+                   "per layer) or a tensor, got a %s",
+                   who, luaL_typename(L, 1));
+    Tensor **ts = lua_newuserdatauv(L, (size_t)n * sizeof *ts, 0);
+    for (int l = 0; l < n; l++) {
+        if (!one && lua_rawgeti(L, 1, l + 1) != LUA_TUSERDATA)
+            luaL_error(L, "%s: layer %d is a %s, expected a [heads, T, T] tensor", who, l + 1,
+                       luaL_typename(L, -1));
+        ts[l] = one ? one : lt_check(L, -1);
+        if (!one)
+            lua_pop(L, 1); // the list keeps it alive
+    }
+    Tensor *t0 = ts[0];
+    int four = one && t0->ndim == 4;
+    if (!(t0->ndim == 3 || four) || t0->shape[t0->ndim - 1] != t0->shape[t0->ndim - 2]) {
+        char shape[64];
+        tensor_shape_str(shape, sizeof shape, t0);
+        luaL_error(L, "%s: expected [heads, T, T] weights per layer, got %s", who, shape);
+    }
+    *layers = four ? (int)t0->shape[0] : n;
+    *heads = (int)t0->shape[t0->ndim - 3], *T = (int)t0->shape[t0->ndim - 1];
+    for (int l = 1; l < n; l++)
+        if (ts[l]->ndim != 3 || ts[l]->shape[0] != *heads || ts[l]->shape[1] != *T ||
+            ts[l]->shape[2] != *T) {
+            char a[64], b[64];
+            tensor_shape_str(a, sizeof a, t0), tensor_shape_str(b, sizeof b, ts[l]);
+            luaL_error(L, "%s: layer %d has shape %s, layer 1 has %s", who, l + 1, b, a);
+        }
+    if (*T < 1 || *heads < 1 || *T > VIZ_IMAGE_MAX)
+        luaL_error(L, "%s: %d heads of %d tokens, expected at least one of each", who, *heads, *T);
+    size_t per = (size_t)*heads * *T * *T;
+    float *w = lua_newuserdatauv(L, per * (size_t)*layers * sizeof *w, 0);
+    for (int l = 0; l < n; l++)
+        if (op_read(w + (size_t)l * per, ts[l]))
+            lt_error(L);
+    return w;
+}
+
+static const char *const show_keys[] = {"tokens", "colormap", "log",   "vmin", "vmax",
+                                        "window", "color",    "width", NULL};
+
+/* attn.viz.show(rec, {tokens=}): browse layers and heads in a window; in
+   the terminal, the average of the heads of each layer. */
+static int l_viz_show(lua_State *L) {
+    const char *who = "attn.viz.show";
+    lua_settop(L, 2);
+    int layers, heads, T;
+    float *w = read_record(L, &layers, &heads, &T, who);
+    Args a = {0};
+    heatmap_options_default(&a.hm);
+    int want = -1;
+    if (!lua_isnil(L, 2)) {
+        luaL_checktype(L, 2, LUA_TTABLE);
+        check_keys(L, 2, show_keys, who);
+        a.rl = opt_labels(L, 2, "tokens", T, "tokens", who);
+        const char *cm = opt_string(L, 2, "colormap", who);
+        if (cm && !(a.hm.cmap = colormap_find(cm)))
+            luaL_error(L, "%s: unknown colormap '%s' (known: %s)", who, cm, colormap_names());
+        a.hm.log_scale = opt_bool(L, 2, "log") == 1;
+        a.hm.has_vmin = opt_number(L, 2, "vmin", &a.hm.vmin, who);
+        a.hm.has_vmax = opt_number(L, 2, "vmax", &a.hm.vmax, who);
+        a.color = opt_string(L, 2, "color", who);
+        float width = 0;
+        if (opt_number(L, 2, "width", &width, who) && width >= 20 && width <= 10000)
+            a.width = (int)width;
+        want = opt_bool(L, 2, "window");
+    }
+    if (want == 1 || (want == -1 && !headless(L) && window_have_display())) {
+        VizWindow *win;
+        if (window_open_browser(&win, w, layers, heads, T, a.rl, &a.hm) == AT_OK) {
+#if defined(__GNUC__)
+            if (repl_set_idle_hook)
+                repl_set_idle_hook(window_idle_hook, NULL);
+#endif
+            return push_kind(L, "window");
+        }
+        fprintf(stderr, "%s: %s; showing it in the terminal\n", who, at_errmsg());
+    }
+    // The terminal: each layer's average over heads.
+    size_t TT = (size_t)T * T;
+    float *avg = lua_newuserdatauv(L, TT * sizeof *avg, 0);
+    char title[96];
+    a.cl = a.rl, a.rows = a.cols = T, a.w = avg, a.print = 1, a.hm.title = title;
+    for (int l = 0; l < layers; l++) {
+        for (size_t k = 0; k < TT; k++) {
+            double sum = 0.0;
+            for (int h = 0; h < heads; h++)
+                sum += (double)w[((size_t)l * heads + h) * TT + k];
+            avg[k] = (float)(sum / heads);
+        }
+        snprintf(title, sizeof title, "layer %d of %d, average of %d heads", l + 1, layers, heads);
+        to_terminal(L, &a, who);
+    }
+    return push_kind(L, "term");
+}
+
 /* attn.viz.wait(): keep windows live until the last one is closed (q, Esc
    or the close button); Ctrl-C stops waiting. */
 static int l_viz_wait(lua_State *L) {
@@ -417,7 +525,7 @@ static int l_viz_plot(lua_State *L) {
 
 static const luaL_Reg functions[] = {
     {"heatmap", l_viz_heatmap}, {"term", l_viz_term}, {"plot", l_viz_plot},
-    {"wait", l_viz_wait},       {NULL, NULL},
+    {"wait", l_viz_wait},       {"show", l_viz_show}, {NULL, NULL},
 };
 
 int luaopen_attn_viz(lua_State *L) {

@@ -144,6 +144,28 @@ T.section("window", function()
   if terms ~= 2 then T.diag(out) end
 end)
 
+T.section("show", function()
+  local rec = {attention = {attn.rand(2, 3, 3):softmax(3), attn.rand(2, 3, 3):softmax(3)}}
+  local toks = {"今天", "天气", "好"}
+  if os.getenv("SDL_VIDEODRIVER") then
+    T.is(V.show(rec, {tokens = toks, window = true}).kind, "window", "show opens a browser")
+  end
+  T.raises(function() V.show(rec, {tokens = {"a"}}) end,
+           {"attn.viz.show", "tokens has 1 labels", "3 tokens"}, "show: token count")
+  T.raises(function() V.show({attention = {attn.ones(2, 3, 3), attn.ones(2, 4, 4)}}) end,
+           {"attn.viz.show", "layer 2", "[2,4,4]", "[2,3,3]"}, "show: layers differ")
+  T.raises(function() V.show(attn.ones(3, 4)) end, {"attn.viz.show", "[3,4]"}, "show: 2-D")
+  T.raises(function() V.show(42) end, {"attn.viz.show", "number"}, "show: a number")
+  local bin = os.getenv("ATTNLAB_BIN")
+  if not bin then return T.skip("show in the terminal", "no ATTNLAB_BIN") end
+  local p = io.popen("'" .. bin .. "' --headless -e " ..
+                     "\"attn.viz.show(attn.ones(2, 2, 3, 3) / 3, {tokens={'a','b','c'}})\" 2>&1")
+  local out = p:read("a")
+  p:close()
+  T.ok(out:find("layer 1 of 2, average of 2 heads", 1, true) and
+       out:find("layer 2 of 2, average of 2 heads", 1, true), "show in the terminal: every layer")
+end)
+
 T.section("--safe", function()
   local bin = os.getenv("ATTNLAB_BIN")
   if not bin then return T.skip("--safe refuses writes outside the folder", "no ATTNLAB_BIN") end

@@ -104,6 +104,49 @@ int main(void) {
     window_pump();
     ok(window_count() == 0, "Esc closes it");
 
+    // The browser: 2 layers x 3 heads of 2x2 maps, value = layer*10 + head.
+    float rec[2 * 3 * 4];
+    for (int k = 0; k < 24; k++)
+        rec[k] = (float)(k / 12 * 10 + k / 4 % 3) + 0.25f * (float)(k % 4);
+    const char *two[2] = {"x", "y"};
+    if (ok(window_open_browser(&w2, rec, 2, 3, 2, two, &o) == AT_OK, "a browser opens")) {
+        unsigned b = window_id(w2);
+        ok(strcmp(window_page(w2), "layer 1 of 2, head 1 of 3") == 0, "it starts at %s",
+           window_page(w2));
+        push_key(b, SDLK_RIGHT);
+        push_key(b, SDLK_RIGHT);
+        push_key(b, SDLK_UP);
+        window_pump();
+        ok(strcmp(window_page(w2), "layer 2 of 2, head 3 of 3") == 0, "right, right, up: %s",
+           window_page(w2));
+        push_key(b, SDLK_RIGHT);
+        window_pump();
+        ok(strcmp(window_page(w2), "layer 2 of 2, head 1 of 3") == 0, "heads wrap around");
+        push_key(b, SDLK_a);
+        window_pump();
+        ok(strcmp(window_page(w2), "layer 2 of 2, average of 3 heads") == 0, "a: %s",
+           window_page(w2));
+        // Hover cell (2, 1) of the average: layer 2 = 10 + mean(0,1,2) + 0.25*2.
+        double zz = window_zoom(w2);
+        push_motion(b, 1, 1);
+        window_pump();
+        HeatmapLayout L2;
+        VizImage tmp;
+        float avg[4] = {11.0f, 11.25f, 11.5f, 11.75f};
+        HeatmapOptions o2 = o; // the page's layout: its title is the page
+        o2.title = window_page(w2);
+        heatmap_render(&tmp, &L2, avg, 2, 2, two, two, &o2);
+        viz_image_free(&tmp);
+        push_motion(b, (int)((L2.map_x + L2.cell / 2) * zz),
+                    (int)((L2.map_y + L2.cell * 3 / 2) * zz));
+        window_pump();
+        ok(strcmp(window_hover_text(w2), "query 2 y, key 1 x: 11.5") == 0,
+           "hover on the average shows the mean over heads (%s)", window_hover_text(w2));
+        push_key(b, SDLK_q);
+        window_pump();
+        ok(window_count() == 0, "q closes the browser");
+    }
+
     viz_image_free(&img);
     window_close_all();
     text_shutdown();
