@@ -3,7 +3,8 @@
  * Causal softmax rows of random scores, 64x64 and 1024x1024, rendered by
  * heatmap_render and written by viz_png_write; median of 5 runs each,
  * render and write reported apart. Files go to $TMPDIR (or /tmp) and are
- * removed.
+ * removed. Then, where a window can open, the frame time of a window on a
+ * 1024x1024 map.
  */
 #include <config.h>
 
@@ -17,6 +18,7 @@
 #include "../viz/heatmap.h"
 #include "../viz/png.h"
 #include "../viz/text.h"
+#include "../viz/window.h"
 
 static double now(void) {
     struct timespec ts;
@@ -77,12 +79,47 @@ static int bench(int n, const char *path) {
     return 0;
 }
 
+/* Frame time of a window showing a 1024x1024 map: one window_pump (drain
+   events, one RenderCopy of the streaming texture, present) per frame. */
+static int bench_window(void) {
+    int n = 1024;
+    float *w = malloc((size_t)n * n * sizeof *w);
+    if (!w)
+        return 1;
+    causal_softmax(w, n);
+    HeatmapOptions o;
+    heatmap_options_default(&o);
+    VizImage img;
+    HeatmapLayout L;
+    VizWindow *win;
+    if (heatmap_render(&img, &L, w, n, n, NULL, NULL, &o) ||
+        window_open(&win, &img, &L, w, NULL, NULL, "bench")) {
+        printf("window: %s (skipped)\n", at_errmsg());
+        free(w);
+        return 0;
+    }
+    double t0 = now();
+    int frames = 200;
+    for (int k = 0; k < frames; k++)
+        window_pump();
+    double dt = (now() - t0) / frames;
+    printf("window  1024x1024 frame %.2f ms (%s video driver)\n", dt * 1e3,
+           getenv("SDL_VIDEODRIVER") ? getenv("SDL_VIDEODRIVER") : "default");
+    viz_image_free(&img);
+    window_close_all();
+    free(w);
+    return 0;
+}
+
 int main(void) {
     const char *tmp = getenv("TMPDIR");
     char path[1024];
     snprintf(path, sizeof path, "%s/attnlab-bench-viz.png", tmp ? tmp : "/tmp");
     srand(1);
     int st = bench(64, path) || bench(1024, path);
+    // A window needs a display, or SDL_VIDEODRIVER (dummy: software).
+    if (!st && (window_have_display() || getenv("SDL_VIDEODRIVER")))
+        st = bench_window();
     text_shutdown();
     return st;
 }
