@@ -472,6 +472,76 @@ static int open_fonts(Ctx *c) {
     return c->tick ? AT_OK : at_errcode();
 }
 
+/* One thumbnail: nearest cell per pixel (a thumbnail shows the pattern,
+   the page shows the values). */
+static void draw_thumb(VizImage *img, int x, int y, int side, const float *w, int T,
+                       const Colormap *cm, float vmin, float vmax, int log_scale) {
+    for (int py = 0; py < side; py++)
+        for (int px = 0; px < side; px++) {
+            float t =
+                heatmap_norm(w[(size_t)(py * T / side) * T + px * T / side], vmin, vmax, log_scale);
+            viz_fill_rect(img, x + px, y + py, 1, 1, isnan(t) ? NAN_CELL : colormap_at(cm, t));
+        }
+}
+
+static int grid_labels(VizImage *img, VizFont *f, const HeatmapGridLayout *g) {
+    char buf[32];
+    int fh = text_height(f);
+    for (int l = 0; l < g->layers; l++) {
+        snprintf(buf, sizeof buf, "L%d", l + 1);
+        int tw = text_width(f, buf);
+        if (tw < 0 || text_draw(img, f, buf, g->x0 - 8 - tw,
+                                g->y0 + l * g->step + g->thumb / 2 - fh / 2, SOFT, 0))
+            return at_errcode();
+    }
+    for (int h = 0; h < g->heads; h++) {
+        snprintf(buf, sizeof buf, "H%d", h + 1);
+        int tw = text_width(f, buf);
+        if (tw < 0 || text_draw(img, f, buf, g->x0 + h * g->step + g->thumb / 2 - tw / 2,
+                                g->y0 - fh - 4, SOFT, 0))
+            return at_errcode();
+    }
+    return AT_OK;
+}
+
+int heatmap_grid_render(VizImage *out, HeatmapGridLayout *grid, const float *w, int layers,
+                        int heads, int T, const HeatmapOptions *o) {
+    if (layers < 1 || heads < 1 || T < 1 || layers > 256 || heads > 256)
+        return at_error(AT_EINVAL, "grid: %d layers x %d heads of %d tokens", layers, heads, T);
+    const Colormap *cm = o->cmap ? o->cmap : colormap_default();
+    size_t TT = (size_t)T * T;
+    float vmin, vmax;
+    int st = heatmap_range(&vmin, &vmax, w, TT * layers * heads, o);
+    VizFont *lab = st ? NULL : text_font(LABEL_PX), *tit = lab ? text_font(TITLE_PX) : NULL;
+    if (st || !tit)
+        return st ? st : at_errcode();
+    int n = layers > heads ? layers : heads, thumb = 720 / n;
+    thumb = thumb > 160 ? 160 : thumb < 24 ? 24 : thumb;
+    HeatmapGridLayout g = {
+        PAD + 40, PAD + (o->title ? text_height(tit) + 14 : 0) + text_height(lab) + 6,
+        thumb,    thumb + 6,
+        layers,   heads};
+    VizImage img;
+    if ((st = viz_image_init(&img, g.x0 + heads * g.step + PAD, g.y0 + layers * g.step + PAD,
+                             WHITE)))
+        return st;
+    for (int l = 0; l < layers; l++)
+        for (int h = 0; h < heads; h++)
+            draw_thumb(&img, g.x0 + h * g.step, g.y0 + l * g.step, thumb,
+                       w + ((size_t)l * heads + h) * TT, T, cm, vmin, vmax, o->log_scale);
+    st = grid_labels(&img, lab, &g);
+    if (!st && o->title)
+        st = text_draw(&img, tit, o->title, PAD, PAD, INK, 0);
+    if (st) {
+        viz_image_free(&img);
+        return st;
+    }
+    *out = img;
+    if (grid)
+        *grid = g;
+    return AT_OK;
+}
+
 int heatmap_render(VizImage *out, HeatmapLayout *layout, const float *w, int rows, int cols,
                    const char *const *row_labels, const char *const *col_labels,
                    const HeatmapOptions *o) {

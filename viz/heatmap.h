@@ -40,6 +40,19 @@ typedef struct HeatmapLayout {
     float ticks[16];
 } HeatmapLayout;
 
+/* Where the thumbnails of a grid landed. */
+typedef struct HeatmapGridLayout {
+    int x0, y0;      // top-left of thumbnail (layer 1, head 1)
+    int thumb, step; // thumbnail side, distance between thumbnails
+    int layers, heads;
+} HeatmapGridLayout;
+
+/* Every layer x head map (w: layers x heads x T x T) as a thumbnail, one
+   row per layer and one column per head, on one colour range, with a
+   title. grid may be NULL. Status. */
+int heatmap_grid_render(VizImage *out, HeatmapGridLayout *grid, const float *w, int layers,
+                        int heads, int T, const HeatmapOptions *o);
+
 /* Defaults: no title, viridis, range from data, annotate auto, bar on. */
 void heatmap_options_default(HeatmapOptions *o);
 

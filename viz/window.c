@@ -32,7 +32,10 @@ struct VizWindow {
     char title[128], hover[512];
     // A browser over a model's recorded attention (window_open_browser):
     float *all; // layers x heads x T x T, owned; NULL for a single map
-    int layers, heads, layer, head, average;
+    int T;
+    int layers, heads, layer, head, average, grid;
+    HeatmapGridLayout G;
+    int down_x, down_y; // where the mouse went down (a click selects a thumbnail)
     HeatmapOptions opts;
     char page[128];
     struct VizWindow *next;
@@ -222,6 +225,8 @@ static void zoom_centre(VizWindow *v, double factor) {
 
 /* Title bar shows the cell under the mouse: query, key and weight. */
 static void hover(VizWindow *v, int x, int y) {
+    if (v->grid)
+        return;
     double px = v->ox + x / v->zoom, py = v->oy + y / v->zoom;
     const HeatmapLayout *L = &v->L;
     int j = (int)((px - L->map_x) / L->cell), i = (int)((py - L->map_y) / L->cell);
@@ -247,10 +252,26 @@ static void save(VizWindow *v) {
     fflush(stdout);
 }
 
+/* The grid of every layer x head as the page (key g). */
+static int render_grid(VizWindow *v) {
+    VizImage img;
+    HeatmapOptions o = v->opts;
+    snprintf(v->page, sizeof v->page, "grid of %d layers x %d heads", v->layers, v->heads);
+    o.title = "every layer and head (click one to open it)";
+    int st = heatmap_grid_render(&img, &v->G, v->all, v->layers, v->heads, v->T, &o);
+    if (st)
+        return st;
+    viz_image_free(&v->img);
+    v->img = img;
+    return AT_OK;
+}
+
 /* Render the browser's current page (one head, or the heads' average)
    into v->img / v->L / v->w; the texture is updated by the caller. */
 static int render_page(VizWindow *v) {
-    int T = v->L.rows;
+    int T = v->T;
+    if (v->grid)
+        return render_grid(v);
     size_t TT = (size_t)T * T;
     const float *layer = v->all + (size_t)v->layer * v->heads * TT;
     if (v->average) {
@@ -281,6 +302,9 @@ static int render_page(VizWindow *v) {
 
 /* Arrow keys and a: another page of the browser. */
 static void browse(VizWindow *v, SDL_Keycode k) {
+    if (k != SDLK_g &&
+        (k == SDLK_RIGHT || k == SDLK_LEFT || k == SDLK_UP || k == SDLK_DOWN || k == SDLK_a))
+        v->grid = 0;
     if (k == SDLK_RIGHT || k == SDLK_LEFT) {
         v->head = (v->head + (k == SDLK_RIGHT ? 1 : v->heads - 1)) % v->heads;
         v->average = 0;
@@ -288,6 +312,8 @@ static void browse(VizWindow *v, SDL_Keycode k) {
         v->layer = (v->layer + (k == SDLK_UP ? 1 : v->layers - 1)) % v->layers;
     } else if (k == SDLK_a) {
         v->average = !v->average;
+    } else if (k == SDLK_g) {
+        v->grid = !v->grid;
     } else {
         return;
     }
@@ -297,6 +323,20 @@ static void browse(VizWindow *v, SDL_Keycode k) {
     }
     v->hover[0] = 0;
     SDL_SetWindowTitle(v->win, v->title);
+}
+
+/* A click in the grid opens the thumbnail's layer and head. */
+static void pick(VizWindow *v, int x, int y) {
+    double px = v->ox + x / v->zoom - v->G.x0, py = v->oy + y / v->zoom - v->G.y0;
+    int h = (int)(px / v->G.step), l = (int)(py / v->G.step);
+    if (px < 0 || py < 0 || h >= v->heads || l >= v->layers || px - h * v->G.step > v->G.thumb ||
+        py - l * v->G.step > v->G.thumb)
+        return;
+    v->layer = l, v->head = h, v->grid = 0, v->average = 0;
+    if (render_page(v) || upload(v)) {
+        printf("window: %s\n", at_errmsg());
+        fflush(stdout);
+    }
 }
 
 /* Returns 0 when the window closed. */
@@ -350,6 +390,10 @@ static void handle(const SDL_Event *e) {
         zoom_at(v, e->wheel.y > 0 ? 1.25 : 1 / 1.25, x, y);
     } else if (e->type == SDL_MOUSEBUTTONDOWN || e->type == SDL_MOUSEBUTTONUP) {
         v->dragging = e->type == SDL_MOUSEBUTTONDOWN && e->button.button == SDL_BUTTON_LEFT;
+        if (e->type == SDL_MOUSEBUTTONDOWN)
+            v->down_x = e->button.x, v->down_y = e->button.y;
+        else if (v->grid && abs(e->button.x - v->down_x) + abs(e->button.y - v->down_y) < 4)
+            pick(v, e->button.x, e->button.y);
     } else if (e->type == SDL_MOUSEMOTION) {
         if (v->dragging)
             v->ox -= e->motion.xrel / v->zoom, v->oy -= e->motion.yrel / v->zoom;
@@ -384,7 +428,7 @@ int window_open_browser(VizWindow **out, const float *w, int layers, int heads, 
         return at_error(AT_ENOMEM, "window: out of memory");
     size_t n = (size_t)layers * heads * T * T;
     v->L.rows = v->L.cols = T;
-    v->layers = layers, v->heads = heads, v->opts = *o;
+    v->T = T, v->layers = layers, v->heads = heads, v->opts = *o;
     snprintf(v->title, sizeof v->title, "attnlab - attention (arrows: head, layer; a: average)");
     v->all = malloc(n * sizeof *v->all);
     v->w = malloc((size_t)T * T * sizeof *v->w);

@@ -34,7 +34,8 @@ int window_open(VizWindow **out, const VizImage *img, const HeatmapLayout *L, co
 /* A browser over recorded attention: w is layers x heads x T x T
    (row-major, copied), tokens label both axes (NULL: indices). Arrow keys
    step through heads (left/right) and layers (up/down), a shows the
-   average of the layer's heads; everything else as window_open. */
+   average of the layer's heads, g a grid of every layer x head (a click on
+   a thumbnail opens it); everything else as window_open. */
 int window_open_browser(VizWindow **out, const float *w, int layers, int heads, int T,
                         const char *const *tokens, const HeatmapOptions *o);
 /* The browser's page, e.g. "layer 2 of 12, head 3 of 12" ("" otherwise). */

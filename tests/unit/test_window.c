@@ -142,6 +142,26 @@ int main(void) {
         window_pump();
         ok(strcmp(window_hover_text(w2), "query 2 y, key 1 x: 11.5") == 0,
            "hover on the average shows the mean over heads (%s)", window_hover_text(w2));
+        push_key(b, SDLK_g);
+        window_pump();
+        ok(strcmp(window_page(w2), "grid of 2 layers x 3 heads") == 0, "g: %s", window_page(w2));
+        // A click on thumbnail (layer 2, head 3) opens it.
+        HeatmapGridLayout G;
+        HeatmapOptions og = o;
+        og.title = "every layer and head (click one to open it)";
+        if (heatmap_grid_render(&tmp, &G, rec, 2, 3, 2, &og) == AT_OK)
+            viz_image_free(&tmp);
+        int cx = (int)((G.x0 + 2 * G.step + G.thumb / 2) * zz);
+        int cy = (int)((G.y0 + 1 * G.step + G.thumb / 2) * zz);
+        SDL_Event c = {0};
+        c.type = SDL_MOUSEBUTTONDOWN;
+        c.button.windowID = b, c.button.button = SDL_BUTTON_LEFT, c.button.x = cx, c.button.y = cy;
+        SDL_PushEvent(&c);
+        c.type = SDL_MOUSEBUTTONUP;
+        SDL_PushEvent(&c);
+        window_pump();
+        ok(strcmp(window_page(w2), "layer 2 of 2, head 3 of 3") == 0, "a click on a thumbnail: %s",
+           window_page(w2));
         push_key(b, SDLK_q);
         window_pump();
         ok(window_count() == 0, "q closes the browser");
