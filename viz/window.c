@@ -23,7 +23,9 @@ struct VizWindow {
     SDL_Window *win;
     SDL_Renderer *ren;
     SDL_Texture *tex;
-    VizImage img; // owned copy
+    VizImage img;  // owned copy
+    VizImage view; // img with a query row highlighted, when sel >= 0
+    int sel;
     HeatmapLayout L;
     float *w;        // rows x cols, owned
     char **rl, **cl; // owned, NULL entries never
@@ -92,6 +94,7 @@ static void destroy(VizWindow *v) {
     if (v->win)
         SDL_DestroyWindow(v->win);
     viz_image_free(&v->img);
+    viz_image_free(&v->view);
     free(v->w);
     free(v->all);
     free_labels(v->rl, v->L.rows);
@@ -118,6 +121,7 @@ static int copy_data(VizWindow *v, const VizImage *img, const float *w, const ch
 /* The picture into the streaming texture, made anew when the size changed
    (a browser page with other labels may be another size). */
 static int upload(VizWindow *v) {
+    const VizImage *src = v->view.px ? &v->view : &v->img;
     int tw = 0, th = 0;
     if (v->tex &&
         (SDL_QueryTexture(v->tex, NULL, NULL, &tw, &th) != 0 || tw != v->img.w || th != v->img.h)) {
@@ -127,7 +131,7 @@ static int upload(VizWindow *v) {
     if (!v->tex)
         v->tex = SDL_CreateTexture(v->ren, SDL_PIXELFORMAT_RGBA32, SDL_TEXTUREACCESS_STREAMING,
                                    v->img.w, v->img.h);
-    if (!v->tex || SDL_UpdateTexture(v->tex, NULL, v->img.px, v->img.w * 4) != 0)
+    if (!v->tex || SDL_UpdateTexture(v->tex, NULL, src->px, src->w * 4) != 0)
         return at_error(AT_EDEVICE, "window: cannot make a %dx%d texture: %s", v->img.w, v->img.h,
                         SDL_GetError());
     return AT_OK;
@@ -177,6 +181,7 @@ int window_open(VizWindow **out, const VizImage *img, const HeatmapLayout *L, co
     if (!v)
         return at_error(AT_ENOMEM, "window: out of memory");
     v->L = *L;
+    v->sel = -1;
     snprintf(v->title, sizeof v->title, "attnlab%s%s", title ? " - " : "", title ? title : "");
     st = copy_data(v, img, w, row_labels, col_labels);
     if (!st)
@@ -245,7 +250,7 @@ static void hover(VizWindow *v, int x, int y) {
 static void save(VizWindow *v) {
     snprintf(last_saved, sizeof last_saved, "attnlab-heatmap-%d.png", ++saved_count);
     char cwd[4096];
-    if (viz_png_write(last_saved, &v->img))
+    if (viz_png_write(last_saved, window_view(v)))
         printf("could not save: %s\n", at_errmsg());
     else
         printf("saved %s/%s\n", getcwd(cwd, sizeof cwd) ? cwd : ".", last_saved);
@@ -262,7 +267,8 @@ static int render_grid(VizWindow *v) {
     if (st)
         return st;
     viz_image_free(&v->img);
-    v->img = img;
+    viz_image_free(&v->view);
+    v->img = img, v->sel = -1;
     return AT_OK;
 }
 
@@ -296,7 +302,8 @@ static int render_page(VizWindow *v) {
     if (st)
         return st;
     viz_image_free(&v->img);
-    v->img = img, v->L = L;
+    viz_image_free(&v->view);
+    v->img = img, v->L = L, v->sel = -1;
     return AT_OK;
 }
 
@@ -323,6 +330,38 @@ static void browse(VizWindow *v, SDL_Keycode k) {
     }
     v->hover[0] = 0;
     SDL_SetWindowTitle(v->win, v->title);
+}
+
+/* Query row v->sel stands out: the other rows fade towards white and a
+   dark frame goes round it, so one sees where that query looks. */
+static void highlight(VizWindow *v, int x, int y) {
+    const HeatmapLayout *L = &v->L;
+    double px = v->ox + x / v->zoom, py = v->oy + y / v->zoom;
+    int i = (int)((py - L->map_y) / L->cell);
+    int inside =
+        px >= L->map_x && py >= L->map_y && i < L->rows && px < L->map_x + L->cols * L->cell;
+    v->sel = inside && v->sel != i ? i : -1;
+    viz_image_free(&v->view);
+    if (v->sel >= 0 &&
+        viz_image_init(&v->view, v->img.w, v->img.h, (VizRGB){255, 255, 255}) == AT_OK) {
+        memcpy(v->view.px, v->img.px, (size_t)v->img.w * v->img.h * 4);
+        int x0 = L->map_x, w = L->cols * L->cell;
+        for (int r = 0; r < L->rows; r++)
+            for (int yy = 0; r != v->sel && yy < L->cell; yy++)
+                for (int xx = 0; xx < w; xx++)
+                    viz_blend(&v->view, x0 + xx, L->map_y + r * L->cell + yy,
+                              (VizRGB){255, 255, 255}, 170);
+        int y0 = L->map_y + v->sel * L->cell;
+        VizRGB ink = {20, 20, 20};
+        viz_fill_rect(&v->view, x0 - 2, y0 - 2, w + 4, 2, ink);
+        viz_fill_rect(&v->view, x0 - 2, y0 + L->cell, w + 4, 2, ink);
+        viz_fill_rect(&v->view, x0 - 2, y0, 2, L->cell, ink);
+        viz_fill_rect(&v->view, x0 + w, y0, 2, L->cell, ink);
+    }
+    if (upload(v)) {
+        printf("window: %s\n", at_errmsg());
+        fflush(stdout);
+    }
 }
 
 /* A click in the grid opens the thumbnail's layer and head. */
@@ -392,8 +431,8 @@ static void handle(const SDL_Event *e) {
         v->dragging = e->type == SDL_MOUSEBUTTONDOWN && e->button.button == SDL_BUTTON_LEFT;
         if (e->type == SDL_MOUSEBUTTONDOWN)
             v->down_x = e->button.x, v->down_y = e->button.y;
-        else if (v->grid && abs(e->button.x - v->down_x) + abs(e->button.y - v->down_y) < 4)
-            pick(v, e->button.x, e->button.y);
+        else if (abs(e->button.x - v->down_x) + abs(e->button.y - v->down_y) < 4)
+            (v->grid ? pick : highlight)(v, e->button.x, e->button.y);
     } else if (e->type == SDL_MOUSEMOTION) {
         if (v->dragging)
             v->ox -= e->motion.xrel / v->zoom, v->oy -= e->motion.yrel / v->zoom;
@@ -454,6 +493,7 @@ int window_open_browser(VizWindow **out, const float *w, int layers, int heads, 
 }
 
 const char *window_page(const VizWindow *win) { return win->page; }
+const VizImage *window_view(const VizWindow *win) { return win->view.px ? &win->view : &win->img; }
 
 int window_count(void) {
     int n = 0;

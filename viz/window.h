@@ -6,7 +6,8 @@
  *
  * In a window: mouse hover puts (query, key, weight) in the title bar;
  * +/- or the wheel zoom (about the mouse for the wheel), drag pans, 0
- * resets; s saves the picture as attnlab-heatmap-N.png in the working
+ * resets; a click on a row highlights where that query looks (another
+ * click clears it); s saves the picture as attnlab-heatmap-N.png in the working
  * folder and prints where; q or Esc closes. Browsers over a model's
  * recorded attention also step through layers and heads. Nothing here
  * knows Lua.
@@ -40,6 +41,9 @@ int window_open_browser(VizWindow **out, const float *w, int layers, int heads, 
                         const char *const *tokens, const HeatmapOptions *o);
 /* The browser's page, e.g. "layer 2 of 12, head 3 of 12" ("" otherwise). */
 const char *window_page(const VizWindow *win);
+
+/* The picture shown now (with a highlighted row, when one is). Borrowed. */
+const VizImage *window_view(const VizWindow *win);
 
 /* Drain pending events for every window, act on them, redraw. Cheap when
    no window is open (returns at once without touching SDL). */

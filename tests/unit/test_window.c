@@ -72,6 +72,33 @@ int main(void) {
     window_pump();
     near(window_zoom(win), z / 1.25, 1e-9, "- zooms out");
 
+    // A click on row 2 highlights it: other rows fade, row 2 keeps its colours.
+    push_key(id, SDLK_0); // zoom 1, no offset: window pixels are picture pixels
+    window_pump();
+    int rx = L.map_x + L.cell + 4, ry2 = L.map_y + L.cell + 4, ry1 = L.map_y + 4;
+    SDL_Event c = {0};
+    c.type = SDL_MOUSEBUTTONDOWN;
+    c.button.windowID = id, c.button.button = SDL_BUTTON_LEFT, c.button.x = rx, c.button.y = ry2;
+    SDL_PushEvent(&c);
+    c.type = SDL_MOUSEBUTTONUP;
+    SDL_PushEvent(&c);
+    window_pump();
+    const VizImage *view = window_view(win);
+    VizRGB was1 = viz_pixel(&img, rx, ry1), now1 = viz_pixel(view, rx, ry1);
+    VizRGB was2 = viz_pixel(&img, rx, ry2), now2 = viz_pixel(view, rx, ry2);
+    ok(view != &img && now1.r + now1.g + now1.b > was1.r + was1.g + was1.b + 150,
+       "a click on a row fades the other rows");
+    ok(now2.r == was2.r && now2.g == was2.g && now2.b == was2.b,
+       "the clicked row keeps its colours");
+    c.type = SDL_MOUSEBUTTONDOWN;
+    SDL_PushEvent(&c);
+    c.type = SDL_MOUSEBUTTONUP;
+    SDL_PushEvent(&c);
+    window_pump();
+    view = window_view(win);
+    now1 = viz_pixel(view, rx, ry1);
+    ok(now1.r == was1.r && now1.g == was1.g, "a second click clears the highlight");
+
     push_key(id, SDLK_s);
     window_pump();
     const char *saved = window_last_saved();
@@ -153,12 +180,12 @@ int main(void) {
             viz_image_free(&tmp);
         int cx = (int)((G.x0 + 2 * G.step + G.thumb / 2) * zz);
         int cy = (int)((G.y0 + 1 * G.step + G.thumb / 2) * zz);
-        SDL_Event c = {0};
-        c.type = SDL_MOUSEBUTTONDOWN;
-        c.button.windowID = b, c.button.button = SDL_BUTTON_LEFT, c.button.x = cx, c.button.y = cy;
-        SDL_PushEvent(&c);
-        c.type = SDL_MOUSEBUTTONUP;
-        SDL_PushEvent(&c);
+        SDL_Event g = {0};
+        g.type = SDL_MOUSEBUTTONDOWN;
+        g.button.windowID = b, g.button.button = SDL_BUTTON_LEFT, g.button.x = cx, g.button.y = cy;
+        SDL_PushEvent(&g);
+        g.type = SDL_MOUSEBUTTONUP;
+        SDL_PushEvent(&g);
         window_pump();
         ok(strcmp(window_page(w2), "layer 2 of 2, head 3 of 3") == 0, "a click on a thumbnail: %s",
            window_page(w2));
