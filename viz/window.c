@@ -109,6 +109,8 @@ static int copy_data(VizWindow *v, const VizImage *img, const float *w, const ch
     if (viz_image_init(&v->img, img->w, img->h, (VizRGB){255, 255, 255}))
         return at_errcode();
     memcpy(v->img.px, img->px, (size_t)img->w * img->h * 4);
+    if (!w) // a picture without cells (a plot): nothing to hover over
+        return AT_OK;
     v->w = malloc(n * sizeof *v->w);
     v->rl = copy_labels(rl, v->L.rows);
     v->cl = copy_labels(cl, v->L.cols);

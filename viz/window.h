@@ -27,8 +27,8 @@ int window_have_display(void);
 
 /* Open a window on a copy of img; w (rows x cols, row-major, as given to
    heatmap_render with layout L) and the labels (NULL: indices) are copied
-   for hover. Starts SDL video on first use. Status. Borrowed result:
-   windows belong to this module and go away when closed. */
+   for hover. w NULL (L all zero): a picture without cells, e.g. a plot. Starts SDL video on first
+   use. Status. Borrowed result: windows belong to this module and go away when closed. */
 int window_open(VizWindow **out, const VizImage *img, const HeatmapLayout *L, const float *w,
                 const char *const *row_labels, const char *const *col_labels, const char *title);
 

@@ -51,8 +51,8 @@ static const char *const heatmap_keys[] = {
     "xlabel", "ylabel", "cell",  "colorbar", "width",    "color", "window", NULL};
 static const char *const term_keys[] = {"rows", "cols",  "title", "colormap", "vmin", "vmax",
                                         "log",  "width", "color", "print",    NULL};
-static const char *const plot_keys[] = {"title", "file",   "xlabel", "ylabel",
-                                        "width", "height", "print",  NULL};
+static const char *const plot_keys[] = {"title",  "file",  "xlabel", "ylabel", "width",
+                                        "height", "print", "window", NULL};
 
 static void check_keys(lua_State *L, int opts, const char *const *keys, const char *who) {
     lua_pushnil(L);
@@ -481,7 +481,7 @@ static float *plot_values(lua_State *L, int *n, const char *who) {
 }
 
 /* attn.viz.plot(values, {title=, file=, xlabel=, ylabel=}): a line plot to
-   a PNG, or a sparkline in the terminal. */
+   a PNG, in a window (as heatmap decides), or a sparkline in the terminal. */
 static int l_viz_plot(lua_State *L) {
     lua_settop(L, 2); // buffers pushed later must not pass for options
     const char *who = "attn.viz.plot";
@@ -491,7 +491,7 @@ static int l_viz_plot(lua_State *L) {
         return luaL_error(L, "%s: no values to plot", who);
     PlotOptions po = {0};
     const char *file = NULL;
-    int print = 1;
+    int print = 1, want = -1;
     float wd = 0, ht = 0;
     if (!lua_isnoneornil(L, 2)) {
         luaL_checktype(L, 2, LUA_TTABLE);
@@ -503,8 +503,11 @@ static int l_viz_plot(lua_State *L) {
         print = opt_bool(L, 2, "print") != 0;
         opt_number(L, 2, "width", &wd, who);
         opt_number(L, 2, "height", &ht, who);
+        want = opt_bool(L, 2, "window");
     }
-    if (file) {
+    int window =
+        !file && print && (want == 1 || (want == -1 && !headless(L) && window_have_display()));
+    if (file || window) {
         if (!(wd == 0 || (wd >= 200 && wd <= 8000)) || !(ht == 0 || (ht >= 150 && ht <= 8000)))
             return luaL_error(L, "%s: size %gx%g, expected 200..8000 x 150..8000 pixels", who,
                               (double)wd, (double)ht);
@@ -512,7 +515,20 @@ static int l_viz_plot(lua_State *L) {
         VizImage img;
         if (plot_render(&img, v, n, &po))
             return luaL_error(L, "%s: %s", who, at_errmsg());
-        return to_png(L, &img, file, who);
+        if (file)
+            return to_png(L, &img, file, who);
+        HeatmapLayout none = {0};
+        VizWindow *win;
+        int st = window_open(&win, &img, &none, NULL, NULL, NULL, po.title);
+        viz_image_free(&img);
+        if (st == AT_OK) {
+#if defined(__GNUC__)
+            if (repl_set_idle_hook)
+                repl_set_idle_hook(window_idle_hook, NULL);
+#endif
+            return push_kind(L, "window");
+        }
+        fprintf(stderr, "%s: %s; showing it in the terminal\n", who, at_errmsg());
     }
     VizBuf b = {0};
     int cols = wd >= 10 && wd <= 10000 ? (int)wd : term_columns(STDOUT_FILENO);

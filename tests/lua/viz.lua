@@ -126,6 +126,8 @@ T.section("window", function()
                                                              window = true})
   if os.getenv("SDL_VIDEODRIVER") then
     T.is(h.kind, "window", "window=true opens a window (dummy video driver)")
+    T.is(V.plot({3, 1, 2}, {title = "loss", window = true}).kind, "window",
+         "plot opens a window too")
   else
     T.skip("window=true opens a window", "no SDL_VIDEODRIVER")
   end
