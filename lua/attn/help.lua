@@ -490,6 +490,10 @@ doc(S, "attn.viz.term", "attn.viz.term(w, {rows=, cols=})",
   "prints a 2-d tensor as colour blocks in the terminal.", "attn.viz.term(w)")
 doc(S, "attn.viz.plot", "attn.viz.plot(values, {title=, file=})",
   "a line plot of a list of numbers (a loss curve).", "attn.viz.plot(losses, {file=\"loss.png\"})")
+doc(S, "attn.viz.diff", "attn.viz.diff(w1, w2, opts?)",
+  "the heatmap of w1 - w2 on the diverging colormap, centred on 0 and symmetric: red where " ..
+  "w1 attends more, blue where w2 does. Other options as heatmap.",
+  "attn.viz.diff(w_before, w_after, {rows=toks, cols=toks})")
 doc(S, "attn.viz.wait", "attn.viz.wait()", "blocks until every window is closed (for scripts).",
   "attn.viz.wait()")
 doc(S, "attn.viz.rollout", "attn.viz.rollout(rec) -> Tensor",
