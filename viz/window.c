@@ -452,11 +452,6 @@ void window_pump(void) {
         draw(v);
 }
 
-void window_idle_hook(void *ud) {
-    (void)ud;
-    window_pump();
-}
-
 int window_open_browser(VizWindow **out, const float *w, int layers, int heads, int T,
                         const char *const *tokens, const HeatmapOptions *o) {
     if (layers < 1 || heads < 1 || T < 1)

@@ -48,8 +48,6 @@ const VizImage *window_view(const VizWindow *win);
 /* Drain pending events for every window, act on them, redraw. Cheap when
    no window is open (returns at once without touching SDL). */
 void window_pump(void);
-/* The same as an idle hook: fn(void *) for repl_set_idle_hook. */
-void window_idle_hook(void *ud);
 
 /* Windows open now. */
 int window_count(void);

@@ -29,6 +29,10 @@ void attn_lua_interrupt(lua_State *L);
 /* Clear the flag and remove the hook (the REPL calls it before each run). */
 void attn_lua_interrupt_clear(lua_State *L);
 
+/* Work that runs while the REPL waits for keys (about every 16 ms): open
+   windows handle their events and redraw, so they stay live as you type. */
+void attn_lua_idle(lua_State *L);
+
 /* luaopen function of the C half of attn (package "attn.core"). */
 int luaopen_attn_core(lua_State *L);
 

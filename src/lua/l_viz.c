@@ -7,7 +7,7 @@
  * a window where there is a display and no --headless (window=true asks
  * for one anyway); else the terminal, with colours chosen by term_detect
  * (none when stdout is a file or pipe, or NO_COLOR is set) unless color=
- * says. Windows (viz/window.c) are pumped by the REPL's idle hook and by
+ * says. Windows (viz/window.c) are pumped by the REPL (attn_lua_idle) and by
  * attn.viz.wait().
  * Host buffers and label arrays live in userdata on the Lua stack, so a
  * Lua error anywhere leaks nothing; C-side buffers (images, text) are freed
@@ -29,6 +29,7 @@
 #include "../../viz/window.h"
 #include "../core/error.h"
 #include "../core/interrupt.h"
+#include "attn_lua.h"
 #include "l_modules.h"
 #include "l_tensor.h"
 #include "safe.h"
@@ -244,12 +245,13 @@ static int to_png(lua_State *L, VizImage *img, const char *path, const char *who
     return 1;
 }
 
-/* The REPL's idle hook, when the program has a REPL: the Lua layer sits
-   below repl/, so it reaches the hook through a weak reference (NULL in
-   programs without the REPL, such as tests linking libattn.a). */
-#if defined(__GNUC__)
-extern void repl_set_idle_hook(void (*fn)(void *), void *ud) __attribute__((weak));
-#endif
+/* Called by the REPL while it waits for keys (attn_lua.h): open windows
+   handle their events and redraw. The REPL calls down into this layer;
+   nothing here knows there is a REPL. */
+void attn_lua_idle(lua_State *L) {
+    (void)L;
+    window_pump();
+}
 
 /* attn.config.headless, read from package.loaded.attn (a global named
    attn that a user replaced cannot change it). */
@@ -278,10 +280,6 @@ static int to_window(lua_State *L, Args *a) {
         return luaL_error(L, "attn.viz.heatmap: %s", at_errmsg());
     int st = window_open(&win, &img, &lay, a->w, a->rl, a->cl, a->hm.title);
     viz_image_free(&img);
-#if defined(__GNUC__)
-    if (!st && repl_set_idle_hook)
-        repl_set_idle_hook(window_idle_hook, NULL);
-#endif
     return st;
 }
 
@@ -393,8 +391,6 @@ static int l_viz_show(lua_State *L) {
         VizWindow *win;
         if (window_open_browser(&win, w, layers, heads, T, a.rl, &a.hm) == AT_OK) {
 #if defined(__GNUC__)
-            if (repl_set_idle_hook)
-                repl_set_idle_hook(window_idle_hook, NULL);
 #endif
             return push_kind(L, "window");
         }
@@ -523,8 +519,6 @@ static int l_viz_plot(lua_State *L) {
         viz_image_free(&img);
         if (st == AT_OK) {
 #if defined(__GNUC__)
-            if (repl_set_idle_hook)
-                repl_set_idle_hook(window_idle_hook, NULL);
 #endif
             return push_kind(L, "window");
         }

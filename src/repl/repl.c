@@ -3,7 +3,7 @@
  * and for the command line.
  *
  * One thread does everything. Readline's callback interface is fed from a
- * poll() on stdin with a 16 ms timeout, and the idle hook runs in between,
+ * poll() on stdin with a 16 ms timeout, and attn_lua_idle runs in between,
  * so windows stay live while the user types. A finished line is handed
  * over by on_line(), which only stores it and removes the handler; the loop
  * then runs the code with the terminal in its normal mode and installs the
@@ -62,19 +62,12 @@ static struct {
     char *line;  // the line handed over by on_line (NULL with eof)
     int have_line, done, timing;
     char *history_file;
-    void (*idle)(void *);
-    void *idle_ud;
 } repl;
 
 static lua_State *sig_L;                // the state the handler interrupts
 static int sig_interactive;             // REPL (1) or script (0)
 static volatile sig_atomic_t sig_int;   // a Ctrl-C not yet acted on
 static volatile sig_atomic_t sig_winch; // the terminal changed size
-
-void repl_set_idle_hook(void (*fn)(void *), void *ud) {
-    repl.idle = fn;
-    repl.idle_ud = ud;
-}
 
 /* ---- signals ----------------------------------------------------------- */
 
@@ -504,8 +497,7 @@ static void repl_step(void) {
         rl_resize_terminal();
     }
     input_wait();
-    if (repl.idle != NULL)
-        repl.idle(repl.idle_ud);
+    attn_lua_idle(repl.L);
 }
 
 int repl_run(lua_State *L) {

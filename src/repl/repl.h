@@ -2,8 +2,8 @@
  * repl.h: running Lua code for the command line and the interactive REPL.
  *
  * The REPL reads with GNU Readline's callback interface from a loop that
- * waits on stdin at most ~16 ms at a time and calls the idle hook in
- * between, so a window layer can keep its windows live while the user types.
+ * waits on stdin at most ~16 ms at a time and calls attn_lua_idle in
+ * between, so open windows stay live while the user types.
  */
 #ifndef ATTN_REPL_H
 #define ATTN_REPL_H
@@ -35,9 +35,5 @@ void repl_print_values(lua_State *L, int n);
 /* The interactive loop on the terminal on stdin; returns the exit status
    (0 after Ctrl-D or .quit). */
 int repl_run(lua_State *L);
-
-/* A function called about every 16 ms while the REPL waits for keys (NULL
-   to remove). The viz layer registers its event pump here. */
-void repl_set_idle_hook(void (*fn)(void *), void *ud);
 
 #endif
