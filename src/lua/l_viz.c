@@ -15,7 +15,6 @@
  */
 #include <config.h>
 
-#include <SDL.h>
 #include <lauxlib.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -421,7 +420,7 @@ static int l_viz_wait(lua_State *L) {
         if (at_interrupted())
             return luaL_error(L, "attn.viz.wait: interrupted");
         window_pump();
-        SDL_Delay(16);
+        usleep(16000); // about one frame
     }
     return 0;
 }
