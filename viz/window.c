@@ -174,6 +174,22 @@ static void draw(VizWindow *v) {
     SDL_RenderPresent(v->ren);
 }
 
+/* The end of opening any window: on status st == AT_OK create its SDL
+   side, link it into the list and draw it; else free it. */
+static int finish_open(VizWindow **out, VizWindow *v, int st) {
+    if (!st)
+        st = create_sdl(v);
+    if (st) {
+        destroy(v);
+        return st;
+    }
+    v->next = windows;
+    windows = v;
+    draw(v);
+    *out = v;
+    return AT_OK;
+}
+
 int window_open(VizWindow **out, const VizImage *img, const HeatmapLayout *L, const float *w,
                 const char *const *row_labels, const char *const *col_labels, const char *title) {
     int st = video_start();
@@ -186,17 +202,7 @@ int window_open(VizWindow **out, const VizImage *img, const HeatmapLayout *L, co
     v->sel = -1;
     snprintf(v->title, sizeof v->title, "attnlab%s%s", title ? " - " : "", title ? title : "");
     st = copy_data(v, img, w, row_labels, col_labels);
-    if (!st)
-        st = create_sdl(v);
-    if (st) {
-        destroy(v);
-        return st;
-    }
-    v->next = windows;
-    windows = v;
-    draw(v);
-    *out = v;
-    return AT_OK;
+    return finish_open(out, v, st);
 }
 
 static VizWindow *find(Uint32 id) {
@@ -476,17 +482,7 @@ int window_open_browser(VizWindow **out, const float *w, int layers, int heads, 
         memcpy(v->all, w, n * sizeof *w);
         st = render_page(v);
     }
-    if (!st)
-        st = create_sdl(v);
-    if (st) {
-        destroy(v);
-        return st;
-    }
-    v->next = windows;
-    windows = v;
-    draw(v);
-    *out = v;
-    return AT_OK;
+    return finish_open(out, v, st);
 }
 
 const char *window_page(const VizWindow *win) { return win->page; }
