@@ -101,9 +101,13 @@ static void preload_core(lua_State *L) {
     lua_pop(L, 1);
 }
 
-/* attn.config = {headless=, safe=, device=}; attn is at the top. */
-static void set_config(lua_State *L, const AttnConfig *cfg) {
-    lua_createtable(L, 0, 3);
+/* attn.config = {headless=, safe=, device=, root=}; attn is at the top.
+   root is the folder holding lua/, data/ and lessons/: the shipped models
+   and lessons are found from it, in the build tree and once installed. */
+static void set_config(lua_State *L, const AttnConfig *cfg, const char *root) {
+    lua_createtable(L, 0, 4);
+    lua_pushstring(L, root);
+    lua_setfield(L, -2, "root");
     lua_pushboolean(L, cfg->headless);
     lua_setfield(L, -2, "headless");
     lua_pushboolean(L, cfg->safe);
@@ -159,7 +163,7 @@ static int state_init(lua_State *L) {
     // prompt, typing attn.help every time is a chore.
     lua_getfield(L, -1, "help");
     lua_setglobal(L, "help");
-    set_config(L, cfg);
+    set_config(L, cfg, root);
     set_device(L, cfg->device);
     return 0;
 }
