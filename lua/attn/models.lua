@@ -38,11 +38,80 @@ local function positions(B, T, offset)
   return out
 end
 
--- Run the blocks, recording each layer's weights when asked.
-local function run_blocks(blocks, x, opts, rec, single)
+-- ---- attention hooks ------------------------------------------------------------
+-- m:hook("attention", fn, {layers=}) runs fn(layer, weights, info) on each
+-- hooked layer's attention weights during every forward (generate too);
+-- weights are [heads, Tq, Tk] for a single sequence, [B, heads, Tq, Tk] for
+-- a batch, as in rec.attention. fn may return replacement weights. Only the
+-- hooked layers leave the fused kernel.
+
+local Handle = {}
+Handle.__index = Handle
+
+--- handle:remove(): the hook stops; removing twice is harmless.
+function Handle:remove()
+  local list = self.model._hooks
+  for i = #list, 1, -1 do
+    if list[i] == self then table.remove(list, i) end
+  end
+  self.removed = true
+end
+
+local function hook(self, event, fn, opts)
+  if event ~= "attention" then
+    error(string.format("hook: unknown event %q (the model offers \"attention\")",
+                        tostring(event)), 2)
+  end
+  if type(fn) ~= "function" then error("hook: expected a function, got a " .. type(fn), 2) end
+  local layers
+  if opts and opts.layers then
+    layers = {}
+    for _, l in ipairs(opts.layers) do
+      if math.type(l) ~= "integer" or l < 1 or l > #self.blocks then
+        error(string.format("hook: layer %s is outside 1..%d", tostring(l), #self.blocks), 2)
+      end
+      layers[l] = true
+    end
+  end
+  self._hooks = rawget(self, "_hooks") or {}
+  local h = setmetatable({model = self, fn = fn, layers = layers}, Handle)
+  self._hooks[#self._hooks + 1] = h
+  return h
+end
+
+--- m:remove_hooks(): every attention hook of the model goes.
+local function remove_hooks(self)
+  self._hooks = {}
+end
+
+-- The hook function for layer i (nil when no hook wants it): the user's
+-- hooks in order, each seeing what the one before returned.
+local function layer_hook(hooks, i, single, info)
+  local mine = {}
+  for _, h in ipairs(hooks or {}) do
+    if not h.layers or h.layers[i] then mine[#mine + 1] = h end
+  end
+  if #mine == 0 then return nil end
+  return function(w)
+    local view, changed = single and w[1] or w, false
+    for _, h in ipairs(mine) do
+      local new = h.fn(i, view, info)
+      if new ~= nil then view, changed = new, true end
+    end
+    if not changed then return nil end
+    if single and attn.is_tensor(view) and view:dim() == 3 then return view:unsqueeze(1) end
+    return view
+  end
+end
+
+-- Run the blocks, recording each layer's weights when asked (after any
+-- hook changed them: the record shows what the model used).
+local function run_blocks(blocks, x, opts, rec, single, hooks)
   for i, blk in ipairs(blocks) do
     local w
-    x, w = blk(x, {weights = rec ~= nil, mask = opts.mask, cache = opts.cache and opts.cache[i]})
+    local info = {layer = i, offset = opts.offset or 0}
+    x, w = blk(x, {weights = rec ~= nil, mask = opts.mask, cache = opts.cache and opts.cache[i],
+                   hook = layer_hook(hooks, i, single, info)})
     if rec then rec.attention[i] = single and w[1] or w end
   end
   return x
@@ -86,7 +155,7 @@ function GPT:forward(ids, opts)
   local x = self.wte(batch) + self.wpe(positions(B, T, offset))
   x = self.drop(x)
   local rec = opts.record and {attention = {}} or nil
-  x = run_blocks(self.blocks, x, opts, rec, single)
+  x = run_blocks(self.blocks, x, opts, rec, single, rawget(self, "_hooks"))
   local logits = self.ln_f(x):matmul(self.wte.weight:T())
   if single then logits = logits[1] end
   return logits, rec
@@ -138,6 +207,8 @@ function models.sample(logits, temperature, top_k)
   end
   return #p - 1
 end
+
+GPT.hook, GPT.remove_hooks = hook, remove_hooks
 
 function models.gpt(o) return GPT(o) end
 
@@ -199,12 +270,14 @@ function BERT:forward(ids, opts)
   if mask and not attn.is_tensor(mask) then mask = attn.tensor(mask) end
   if mask and mask:dim() == 2 then mask = mask:reshape(B, 1, 1, T) end   -- per batch item, over keys
   local rec = opts.record and {attention = {}} or nil
-  x = run_blocks(self.blocks, x, {mask = mask}, rec, single)
+  x = run_blocks(self.blocks, x, {mask = mask}, rec, single, rawget(self, "_hooks"))
   local cls = x:select(2, 1)                                             -- [B, d]
   local pooled = self.pooler(cls):tanh()
   if single then x, pooled = x[1], pooled[1] end
   return x, pooled, rec
 end
+
+BERT.hook, BERT.remove_hooks = hook, remove_hooks
 
 function models.bert(o) return BERT(o) end
 

@@ -207,9 +207,13 @@ end
 -- ---- attention ---------------------------------------------------------------
 
 --- MultiHeadAttention{d_model=, n_heads=, causal=false, dropout=0}
--- y, w = mha(x, {weights=, context=, mask=, cache=})
+-- y, w = mha(x, {weights=, context=, mask=, cache=, hook=})
 -- cache: a table that keeps this layer's keys and values between calls, so
 -- generating token t attends to the t-1 before it without recomputing them.
+-- hook: a function of the weights [B, heads, Tq, Tk] that may return new
+-- weights of the same shape; the output is then computed from those. The
+-- weights must exist to be handed over, so a hook takes the materialised
+-- path (the fused kernel never builds them).
 nn.MultiHeadAttention = class("MultiHeadAttention")
 function nn.MultiHeadAttention:init(o)
   assert(o.d_model % o.n_heads == 0, "MultiHeadAttention: d_model must divide into n_heads")
@@ -224,6 +228,22 @@ end
 local function split_heads(x, H)
   local B, T, d = x:size(1), x:size(2), x:size(3)
   return x:reshape(B, T, H, d // H):transpose(2, 3)
+end
+
+-- The hook sees the weights; when it returns others, they replace the
+-- weights and the output is recomputed from them (w' v).
+local function apply_hook(hook, y, w, v)
+  local new = hook(w)
+  if new == nil then return y, w end
+  if not attn.is_tensor(new) then
+    error("attention hook: returned a " .. type(new) .. ", expected a tensor of weights or nil", 0)
+  end
+  local want, got = table.concat(w:shape(), "x"), table.concat(new:shape(), "x")
+  if want ~= got then
+    error(string.format("attention hook: returned weights of shape [%s], expected [%s]", got,
+                        want), 0)
+  end
+  return new:matmul(v), new
 end
 
 function nn.MultiHeadAttention:forward(x, opts)
@@ -242,7 +262,8 @@ function nn.MultiHeadAttention:forward(x, opts)
     cache.k, cache.v = k, v
   end
   local y, w = F.scaled_dot_product_attention(q, k, v, {causal = self.causal, mask = opts.mask,
-                                                        weights = opts.weights})
+                                                        weights = opts.weights or opts.hook ~= nil})
+  if opts.hook then y, w = apply_hook(opts.hook, y, w, v) end
   local B, T = y:size(1), y:size(3)
   y = y:transpose(2, 3):reshape(B, T, self.d_model)   -- heads side by side again
   y = F.dropout(self.out_proj(y), self.p, self.training)
