@@ -35,28 +35,10 @@
 #include "../core/interrupt.h"
 #include "cpu.h"
 #include "parallel.h"
+#include "vmath.h"
 
 #define BQ 32
 #define BK 64
-
-/*
- * exp for the softmax terms, written so the compiler can vectorise the
- * loops that call it (libm's expf is an opaque call). Range reduction
- * x = n ln2 + r with |r| <= ln2/2 (ln2 split in two for exactness), then a
- * degree-6 Taylor polynomial for e^r (error below 2e-7 relative on that
- * interval), scaled by 2^n through the exponent bits. Inputs here are
- * s - max <= 0; below -87 the result flushes to 0, as expf's underflow.
- */
-static inline float fast_exp(float x) {
-    x = x < -87.0f ? -87.0f : x;
-    float n = __builtin_floorf(x * 1.44269504f + 0.5f);
-    float r = x - n * 0.693145751953125f - n * 1.428606765330187e-06f;
-    float p = 1.0f + r * (1.0f + r * (0.5f + r * (1.6666667e-1f + r * (4.1666668e-2f +
-                                                  r * (8.3333338e-3f + r * 1.3888889e-3f)))));
-    union { float f; int32_t i; } bits = {.f = p};
-    bits.i += (int32_t)((uint32_t)(int32_t)n << 23); // n < 0: shift as unsigned (no UB)
-    return x <= -87.0f ? 0.0f : bits.f;
-}
 
 typedef struct Attn {
     const float *q, *k, *v, *out, *lse, *g;
@@ -74,56 +56,24 @@ static int64_t key_end(const Attn *a, int64_t i) {
     return e < 0 ? 0 : e > a->Tk ? a->Tk : e;
 }
 
-/* Hot loops get an AVX2+FMA clone where the CPU has it (picked at load
-   time through an ifunc), and the baseline x86-64 code elsewhere. */
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define HOT __attribute__((target_clones("arch=x86-64-v3", "default")))
-#else
-#define HOT
-#endif
-
-/* Sums kept in registers are written with GCC/clang vector types: the
-   compiler's own vectoriser picks the wrong loop here (the strided one), and
-   -O2 vectorises no loop of unknown length at all. A v8 is one AVX register
-   or two SSE ones. */
-typedef float v8 __attribute__((vector_size(32)));
-
-// Macros, not functions: passing a 32-byte vector by value would change
-// the calling convention between the AVX clone and the baseline code.
-#define LOAD8(v, p) memcpy(&(v), (p), sizeof(v8))
-#define STORE8(p, v) memcpy((p), &(v), sizeof(v8))
-
 #define RB 16 // sums per block: two v8
 
-typedef int32_t v8i __attribute__((vector_size(32)));
-typedef uint32_t v8u __attribute__((vector_size(32)));
 
-/* s[j] = exp(s[j] - m) for j < n, returning their sum: fast_exp's steps
-   on eight lanes at a time (rounding by the 1.5 * 2^23 trick, valid since
-   |x log2 e| < 2^22 after the clamp). */
+/* s[j] = exp(s[j] - m) for j < n (all <= 0), returning their sum. */
 HOT static float exp_shift(float *restrict s, int64_t n, float m) {
-    const v8 magic = {0}, lo = {0};
-    v8 sum = {0}, x, k, r, p;
+    v8 sum = {0}, x;
     int64_t j = 0;
     for (; j + 8 <= n; j += 8) {
         LOAD8(x, s + j);
-        x = x - m;
-        v8i under = x < lo - 87.0f; // lanes that flush to 0
-        x = (v8)(((v8i)x & ~under) | ((v8i)(lo - 87.0f) & under));
-        k = (x * 1.44269504f + (magic + 12582912.0f)) - 12582912.0f;
-        r = x - k * 0.693145751953125f - k * 1.428606765330187e-06f;
-        p = 1.0f + r * (1.0f + r * (0.5f + r * (1.6666667e-1f + r * (4.1666668e-2f +
-                                     r * (8.3333338e-3f + r * 1.3888889e-3f)))));
-        v8i bits = (v8i)p + (v8i)((v8u)__builtin_convertvector(k, v8i) << 23);
-        p = (v8)(bits & ~under);
-        STORE8(s + j, p);
-        sum += p;
+        x = v8_exp(x - m);
+        STORE8(s + j, x);
+        sum += x;
     }
     float total = 0.0f;
     for (int u = 0; u < 8; u++)
         total += sum[u];
     for (; j < n; j++) {
-        s[j] = fast_exp(s[j] - m);
+        s[j] = f_exp(s[j] - m);
         total += s[j];
     }
     return total;

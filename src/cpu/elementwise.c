@@ -14,6 +14,7 @@
 #include "../core/rng.h"
 #include "cpu.h"
 #include "iter.h"
+#include "vmath.h"
 
 // Poll Ctrl-C about every million elements.
 #define POLL_ELEMS (1 << 20)
@@ -159,9 +160,12 @@ static inline float u_sigmoid(float x) {
 }
 static inline float u_relu(float x) { return x > 0.0f ? x : 0.0f; }
 static inline float u_gelu(float x) { return 0.5f * x * (1.0f + erff(x * 0.70710678118654752f)); }
+/* GPT-2's tanh form, through 0.5 (1 + tanh u) = sigmoid(2u): then
+   x / (1 + e^-2u) needs one exp and cancels nothing near 0. */
+#define GELU_K 0.79788456080286536f // sqrt(2 / pi)
+#define GELU_C 0.044715f
 static inline float u_gelu_tanh(float x) {
-    const float k = 0.79788456080286536f; // sqrt(2 / pi)
-    return 0.5f * x * (1.0f + tanhf(k * (x + 0.044715f * x * x * x)));
+    return x / (1.0f + f_exp(-2.0f * GELU_K * (x + GELU_C * x * x * x)));
 }
 // d/dx x Phi(x) = Phi(x) + x phi(x)
 static inline float u_gelu_grad(float x) {
@@ -169,11 +173,12 @@ static inline float u_gelu_grad(float x) {
     float cdf = 0.5f * (1.0f + erff(x * 0.70710678118654752f));
     return cdf + x * inv_sqrt_2pi * expf(-0.5f * x * x);
 }
-// d/dx of 0.5 x (1 + tanh(u)), u = k (x + 0.044715 x^3)
+/* d/dx of x s(x), s = sigmoid(2u) = 1 / (1 + e), e = e^-2u, u = k (x + c x^3):
+   s + x s (1 - s) 2 k (1 + 3 c x^2), with s (1 - s) = e s^2 (no cancellation
+   where s is near 1; e s first, since e alone may be near FLT_MAX). */
 static inline float u_gelu_tanh_grad(float x) {
-    const float k = 0.79788456080286536f;
-    float th = tanhf(k * (x + 0.044715f * x * x * x));
-    return 0.5f * (1.0f + th) + 0.5f * x * (1.0f - th * th) * k * (1.0f + 3.0f * 0.044715f * x * x);
+    float e = f_exp(-2.0f * GELU_K * (x + GELU_C * x * x * x)), s = 1.0f / (1.0f + e);
+    return s + 2.0f * GELU_K * x * (e * s) * s * (1.0f + 3.0f * GELU_C * x * x);
 }
 static inline float u_sin(float x) { return sinf(x); }
 static inline float u_cos(float x) { return cosf(x); }
@@ -200,14 +205,43 @@ UNARY_ROW(u_tanh)
 UNARY_ROW(u_sigmoid)
 UNARY_ROW(u_relu)
 UNARY_ROW(u_gelu)
-UNARY_ROW(u_gelu_tanh)
 UNARY_ROW(u_sin)
 UNARY_ROW(u_cos)
 UNARY_ROW(u_square)
 UNARY_ROW(u_reciprocal)
 UNARY_ROW(u_sign)
 UNARY_ROW(u_gelu_grad)
-UNARY_ROW(u_gelu_tanh_grad)
+
+/* The GELU of GPT-2 runs over every hidden unit of every MLP, forward and
+   backward: eight lanes at a time, the scalar form for the tail and for
+   strided input. */
+HOT static void row_u_gelu_tanh(float *o, const float *a, int64_t n, int64_t sa) {
+    int64_t i = 0;
+    if (sa == 1)
+        for (; i + 8 <= n; i += 8) {
+            v8 x, y;
+            LOAD8(x, a + i);
+            y = x / (1.0f + v8_exp(-2.0f * GELU_K * (x + GELU_C * x * x * x)));
+            STORE8(o + i, y);
+        }
+    for (; i < n; i++)
+        o[i] = u_gelu_tanh(a[i * sa]);
+}
+
+HOT static void row_u_gelu_tanh_grad(float *o, const float *a, int64_t n, int64_t sa) {
+    int64_t i = 0;
+    if (sa == 1)
+        for (; i + 8 <= n; i += 8) {
+            v8 x, e, s, y;
+            LOAD8(x, a + i);
+            e = v8_exp(-2.0f * GELU_K * (x + GELU_C * x * x * x));
+            s = 1.0f / (1.0f + e);
+            y = s + 2.0f * GELU_K * x * (e * s) * s * (1.0f + 3.0f * GELU_C * x * x);
+            STORE8(o + i, y);
+        }
+    for (; i < n; i++)
+        o[i] = u_gelu_tanh_grad(a[i * sa]);
+}
 
 typedef void (*UnaryRow)(float *, const float *, int64_t, int64_t);
 
