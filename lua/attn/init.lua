@@ -32,6 +32,9 @@ require "attn.viz"
 attn.optim = require "attn.optim"
 attn.train = require "attn.train"
 attn.metrics = require "attn.metrics"
+attn.heads = require "attn.heads"
+attn.look = require("attn.look").look
+attn.lesson = require "attn.lesson"
 attn.save, attn.load = attn._io.save, attn._io.load
 attn.help = require("attn.help").help
 
