@@ -135,4 +135,12 @@ T.section("lesson 6", function()
                {{attempts = {0.5, cos}}, alpha, 1})
 end)
 
+-- ---- lesson 7: one attention, three tasks ------------------------------------------------
+T.section("lesson 7", function()
+  -- before training every score is 0: softmax of six equal numbers is 1/6;
+  -- the joint loss is the weighted sum 1*0.4 + 0.5*0.9 + 0.2*1.2; trained on
+  -- sentiment alone, the attention must sit on the sentiment words (choice 2)
+  check_lesson(7, "07-multitask.lua", {1 / 6, {attempts = {1.5, 0.4 + 0.45 + 0.24}}, 2})
+end)
+
 T.done_testing()
