@@ -382,9 +382,16 @@ doc(S, "Model:generate", "m:generate(prompt_ids, {max_new=20, temperature=1, top
   "tok:decode(m:generate(tok:encode(\"Once\"), {max_new=20}))")
 doc(S, "Model:save", "m:save(dir)", "writes config.json and model.safetensors into dir.",
   "m:save(\"my-model\")")
-doc(S, "Model:hook", "m:hook(\"attention\", function(layer, weights) ... end)",
-  "calls the function with each layer's attention weights; returning a tensor replaces " ..
-  "them (ablations).", "m:hook(\"attention\", function(l, w) print(l, w:shape()) end)")
+doc(S, "Model:hook",
+  "m:hook(\"attention\", function(layer, weights, info) ... end, {layers=}) -> handle",
+  "calls the function with each layer's attention weights during every forward (and " ..
+  "generate): [heads, Tq, Tk] for one sequence, [B, heads, Tq, Tk] for a batch. returning a " ..
+  "tensor of the same shape replaces them and the layer's output is computed from it " ..
+  "(ablations, patching); nil leaves them. only hooked layers (all, or those in layers=) " ..
+  "leave the fused kernel. handle:remove() stops it.",
+  "h = m:hook(\"attention\", function(l, w) print(l, w:shape()) end); h:remove()")
+doc(S, "Model:remove_hooks", "m:remove_hooks()", "removes every attention hook of the model.",
+  "m:remove_hooks()")
 
 -- ---- Files and tokenizers --------------------------------------------------------------
 S = "Files and tokenizers"
@@ -496,27 +503,67 @@ doc(S, "attn.viz.diff", "attn.viz.diff(w1, w2, opts?)",
   "attn.viz.diff(w_before, w_after, {rows=toks, cols=toks})")
 doc(S, "attn.viz.wait", "attn.viz.wait()", "blocks until every window is closed (for scripts).",
   "attn.viz.wait()")
-doc(S, "attn.viz.rollout", "attn.viz.rollout(rec) -> Tensor",
-  "attention rollout: per layer the heads are averaged and the identity added for the " ..
-  "residual path, then the layers are multiplied, giving how much each token draws on " ..
-  "each input token.",
-  "attn.viz.heatmap(attn.viz.rollout(rec))")
-doc(S, "attn.viz.export", "attn.viz.export(w, path, {rows=, cols=})",
-  "writes a 2-d tensor as csv with optional row and column labels.",
+doc(S, "attn.viz.rollout", "attn.viz.rollout(rec, {residual=0.5, upto=, heads=\"mean\"}) -> Tensor",
+  "attention rollout (abnar & zuidema 2020): per layer the heads are averaged, the residual " ..
+  "path counted as attention to oneself (A' = 0.5 A + 0.5 I), rows renormalised, and the " ..
+  "layers multiplied (R = A'_L ... A'_1): how much each token at the top draws on each " ..
+  "input token.", "attn.viz.heatmap(attn.viz.rollout(rec))")
+doc(S, "attn.viz.export", "attn.viz.export(w, path, {rows=, cols=}) -> path",
+  "writes a 2-d tensor as csv: a header of column labels, then one line per row led by its " ..
+  "label; 9 significant digits, so float32 values read back exactly. written atomically.",
   "attn.viz.export(w, \"w.csv\", {rows=toks, cols=toks})")
+doc(S, "attn.viz.reduce_heads", "attn.viz.reduce_heads(w, \"mean\"|\"max\") -> Tensor",
+  "one [Tq, Tk] map from a layer's [heads, Tq, Tk] weights: the average of the heads (rows " ..
+  "still sum to 1) or the largest weight over heads at each cell.",
+  "attn.viz.reduce_heads(rec.attention[2], \"max\")")
+doc(S, "attn.viz.queries", "attn.viz.queries(w, {i, j, ...}, labels?) -> Tensor, labels",
+  "the rows of the chosen query tokens, in the order given (and their labels).",
+  "attn.viz.heatmap(attn.viz.queries(w, {3, 5}))")
+doc(S, "attn.viz.group", "attn.viz.group(w, groups) -> Tensor",
+  "the map over groups of tokens (words, characters): groups lists each group's token " ..
+  "positions. attention to a group is the sum over its pieces (columns); a group's own " ..
+  "row is the average of its pieces' rows, so rows still sum to 1.",
+  "attn.viz.group(w, {{1}, {2, 3}, {4}})")
 
 -- ---- Exploring ------------------------------------------------------------------------
 S = "Exploring"
 doc(S, "attn.look",
-  "attn.look(text, {model=, png=, layer=, head=, level=, ablate=, scale=, hard=, generate=})",
-  "the attention browser on a sentence: runs the model and shows its weights by token, " ..
-  "character or word.", "attn.look(\"今天天气怎么样？\")")
-doc(S, "attn.heads.detect", "attn.heads.detect(m, {kind=}) -> Tensor",
-  "scores every head as \"previous_token\", \"first_token\", \"duplicate_token\" or " ..
-  "\"induction\"; the result is [layers, heads].",
-  "attn.heads.detect(m, {kind=\"induction\"})")
-doc(S, "attn.heads.summary", "attn.heads.summary(m)", "a table of what each head seems to do.",
-  "attn.heads.summary(m)")
+  "attn.look(text, {model=, png=, csv=, layer=, head=, heads=, level=, rollout=, queries=, " ..
+  "ablate=, scale=, hard=, mask=, generate=, pair=}) -> result",
+  "a model's attention on your sentence: tokenises with the model's tokenizer, runs it with " ..
+  "recording and opens the layer/head browser (a window; the chosen map and where each " ..
+  "token looks most in the terminal when headless; png/csv files when asked: the chosen " ..
+  "map, or one per layer as name-layerN.png). model: a built-in name, a hugging face " ..
+  "gpt-2/bert folder, or a model object with tokenizer=. level \"char\" merges byte pieces " ..
+  "into characters, \"word\" into words (## pieces for bert; spaces, punctuation and each " ..
+  "chinese character end a word): attention to a word is summed over its pieces, a word's " ..
+  "row is the average of its pieces' rows. bert: text {a, b} or pair= gives [CLS] a [SEP] " ..
+  "b [SEP] with token types. generate=N continues a gpt prompt greedily (temperature=) and " ..
+  "shows the generated tokens too. interventions, only for this call (hooks removed even on " ..
+  "error): ablate={{layer=,head=}} zeroes a head's weights, scale={{layer=,head=,factor=}}, " ..
+  "hard=true or {layers} puts all weight on each row's largest, mask={{key=,query=,layer=," ..
+  "head=}} drops a key and renormalises; next-token probabilities (gpt) or the classifier " ..
+  "(bert, classifier=) are shown before and after, with the difference of the maps.",
+  "attn.look(\"今天天气怎么样？\", {level=\"char\", ablate={{layer=1, head=2}}})")
+doc(S, "attn.heads.detect",
+  "attn.heads.detect(m, {kind=, n=, count=4, seed=1, ids=, pattern=, probes=, show=}) -> Tensor",
+  "scores every head [layers, heads] as a \"previous_token\", \"first_token\", " ..
+  "\"duplicate_token\" or \"induction\" head: the share of its attention on the target " ..
+  "keys, averaged over probe sequences drawn from the vocabulary by a seeded generator " ..
+  "(a random half of n distinct tokens, repeated for duplicate and induction). 1 is a " ..
+  "perfect head of the kind; a uniform head scores about 1/T. pattern= a [T, T] 0/1 " ..
+  "tensor with probes= id lists scores your own pattern. show=true prints and draws it.",
+  "attn.heads.detect(m, {kind=\"induction\", show=true})")
+doc(S, "attn.heads.summary",
+  "attn.heads.summary(m, {threshold=0.4}) -> {{layer=,head=,kind=,score=}}",
+  "prints each head's best-matching kind (\"-\" when no kind reaches the threshold) and " ..
+  "returns the list.", "attn.heads.summary(m)")
+doc(S, "attn.heads.table", "attn.heads.table(scores, title?) -> text",
+  "detector scores as a small table, layers down, heads across.",
+  "print(attn.heads.table(attn.heads.detect(m, {kind=\"first_token\"})))")
+doc(S, "attn.heads.show", "attn.heads.show(scores, {title=, file=})",
+  "prints the table and draws the scores as a heatmap on a 0..1 scale.",
+  "attn.heads.show(attn.heads.detect(m, {kind=\"induction\"}))")
 
 -- ---- Devices, lessons, helpers ------------------------------------------------------------
 S = "Devices, lessons, helpers"
