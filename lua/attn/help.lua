@@ -584,11 +584,30 @@ doc(S, "attn.clock", "attn.clock() -> seconds",
 doc(S, "attn.time", "attn.time(fn, n?) -> median, min, max",
   "runs fn n times (default 5) after one warm-up call and returns the median seconds, " ..
   "then the fastest and slowest.", "attn.time(function() x:matmul(x) end, 10)")
-doc(S, "attn.lesson.list", "attn.lesson.list() -> {lesson, ...}", "the available lessons.",
+-- lessons (the lessons engineer's entries)
+doc(S, "attn.lesson.list", "attn.lesson.list() -> {{id=, number=, title=, minutes=}, ...}",
+  "the lessons in the lessons folder, in order; title is in your locale's language and " ..
+  "titles holds both. prints as a table. same as attnlab --list-lessons.",
   "attn.lesson.list()")
-doc(S, "attn.lesson.run", "attn.lesson.run(id, {lang=\"en\"|\"zh\", auto=false})",
-  "runs a lesson step by step in this repl (auto: without waiting for keys).",
+doc(S, "attn.lesson.run",
+  "attn.lesson.run(id, {lang=\"en\"|\"zh\", auto=false, answers=}) -> report",
+  "runs lesson id (its number, its name or NN-name) step by step in this repl: text, code " ..
+  "that runs in your globals (so its variables stay), pictures and exercises. keys between " ..
+  "steps: Enter next, b back, r re-run, q leave. an exercise takes a number, a table such as " ..
+  "{{1,2},{3,4}}, a choice number or any Lua expression; a wrong answer shows a hint, an " ..
+  "empty line the solution. auto runs to the end without keys; answers gives one entry per " ..
+  "exercise (a value, or {attempts={wrong, right}}). the report is {steps=, exercises=, " ..
+  "correct=, errors=, quit=}. lang defaults to LC_ALL / LC_MESSAGES / LANG (zh* is Chinese).",
   "attn.lesson.run(1, {lang=\"zh\"})")
+doc(S, "attn.lesson.export", "attn.lesson.export(id, {lang=, dir=\".\"}) -> path",
+  "runs the lesson and writes a handout for teachers: dir/NN-name.<lang>.md with the text, " ..
+  "the code and its output, the exercises with hints, the solutions at the end, and each " ..
+  "picture as a png beside it.",
+  "attn.lesson.export(1, {lang=\"zh\", dir=\"handouts\"})")
+doc(S, "attn.lesson.load", "attn.lesson.load(id) -> lesson",
+  "the lesson table of lesson id, checked (id, title, minutes, steps), with number and " ..
+  "file added: for reading a lesson or writing a new one.",
+  "#attn.lesson.load(1).steps")
 doc(S, "help", "help(x?) -> text",
   "help on a function, a name (\"zeros\", \"attn.F.linear\", \"Tensor:softmax\"), a " ..
   "section (\"Tensors\") or a tensor; help() gives the overview. also attn.help.",

@@ -34,6 +34,7 @@ attn.train = require "attn.train"
 attn.metrics = require "attn.metrics"
 attn.heads = require "attn.heads"
 attn.look = require("attn.look").look
+attn.lesson = require "attn.lesson"
 attn.save, attn.load = attn._io.save, attn._io.load
 attn.help = require("attn.help").help
 
