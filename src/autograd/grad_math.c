@@ -17,6 +17,14 @@
    tensor or fails; T releases a temporary. */
 #define T(x) tensor_release(x)
 
+/* g itself as a gradient that passes through unchanged: a new reference,
+   not a copy (the tape copies it before anyone could write it). */
+static int share(Tensor **o, const Tensor *g) {
+    *o = (Tensor *)g;
+    tensor_retain(*o);
+    return AT_OK;
+}
+
 static int mul(Tensor **o, const Tensor *a, const Tensor *b) { return op_binary(o, BIN_MUL, a, b); }
 static int scale(Tensor **o, const Tensor *a, float s) {
     return op_binary_scalar(o, BIN_MUL, a, s, 0);
@@ -40,9 +48,9 @@ static int binary_local(Node *n, int i, const Tensor *g, Tensor **x) {
     int st;
     switch ((BinaryOp)n->iarg[0]) {
     case BIN_ADD: // d/da = 1, d/db = 1
-        return op_clone(x, g);
+        return share(x, g);
     case BIN_SUB: // d/da = 1, d/db = -1
-        return i == 0 ? op_clone(x, g) : op_unary(x, UN_NEG, g);
+        return i == 0 ? share(x, g) : op_unary(x, UN_NEG, g);
     case BIN_MUL: // d/da = b, d/db = a
         return mul(x, g, i == 0 ? b : a);
     case BIN_DIV: // d/da = 1/b, d/db = -a/b^2 = -out/b
@@ -121,9 +129,9 @@ static int scalar_backward(Node *n, const Tensor *g, Tensor **gin) {
     int st;
     switch ((BinaryOp)n->iarg[0]) {
     case BIN_ADD:
-        return op_clone(&gin[0], g);
+        return share(&gin[0], g);
     case BIN_SUB: // a - s: 1; s - a: -1
-        return first ? op_unary(&gin[0], UN_NEG, g) : op_clone(&gin[0], g);
+        return first ? op_unary(&gin[0], UN_NEG, g) : share(&gin[0], g);
     case BIN_MUL:
         return scale(&gin[0], g, s);
     case BIN_DIV: // a / s: 1/s; s / a: -s / a^2 = -out / a

@@ -104,7 +104,9 @@ int ag_expand(Tensor **out, Tensor *a, int ndim, const int64_t *shape) {
 /* clone, contiguous: the identity. */
 static int identity_backward(Node *n, const Tensor *g, Tensor **gin) {
     (void)n;
-    return op_clone(&gin[0], g);
+    gin[0] = (Tensor *)g; // passed on as it is; the tape copies it before any write
+    tensor_retain(gin[0]);
+    return AT_OK;
 }
 int ag_clone(Tensor **out, Tensor *a) {
     return record1(out, op_clone(out, a), a, "clone", identity_backward, 0, 0, 0, 0);
@@ -137,9 +139,9 @@ static int cat_backward(Node *n, const Tensor *g, Tensor **gin) {
         const Tensor *in = n->saved[i];
         int64_t len = in->shape[dim];
         if (n->in[i]) {
-            Tensor *v = tensor_narrow(g, dim, at, len);
-            int st = v ? op_clone(&gin[i], v) : at_errcode();
-            T(v);
+            // The slice itself, as a view: the tape copies it before any write.
+            gin[i] = tensor_narrow(g, dim, at, len);
+            int st = gin[i] ? AT_OK : at_errcode();
             if (st)
                 return st;
         }

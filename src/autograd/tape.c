@@ -120,7 +120,20 @@ int ag_check_inplace(const char *who, const Tensor *t) {
 int sum_to(Tensor **out, const Tensor *g, int ndim, const int64_t *shape) {
     Tensor *cur = (Tensor *)g, *next;
     tensor_retain(cur);
-    // Leading dims the input did not have: summed away.
+    // Leading dims the input did not have: summed away, in one pass when
+    // they can be viewed as one dim (a bias's gradient over batch and time).
+    if (cur->ndim > ndim + 1 && tensor_is_contiguous(cur)) {
+        int lead = cur->ndim - ndim;
+        int64_t merged[AT_MAXDIM];
+        merged[0] = shape_numel(lead, cur->shape);
+        for (int d = 0; d < ndim; d++)
+            merged[d + 1] = cur->shape[lead + d];
+        int st = op_reshape(&next, cur, ndim + 1, merged);
+        tensor_release(cur);
+        if (st)
+            return st;
+        cur = next;
+    }
     while (cur->ndim > ndim) {
         int st = op_reduce(&next, RED_SUM, cur, 0, 0);
         tensor_release(cur);
@@ -187,10 +200,26 @@ static int collect(NodeList *all, Node *root) {
     return st;
 }
 
-/* *acc += g (taking a copy the first time, so no two tensors share it). */
-static int accumulate(Tensor **acc, const Tensor *g) {
+/* No other tensor, view or Lua value can see t's memory. */
+static int exclusive(const Tensor *t) { return t->refs == 1 && t->storage->refs == 1; }
+
+/* *acc += g. The first gradient is taken as it is when nobody else can
+   write it: always for a node's gradient (backward functions only read
+   it), and for a leaf's only when exclusive, since a leaf's .grad may be
+   written in place later (zero_grad, clipping) and must share nothing.
+   Later ones are added in place when *acc is exclusive. */
+static int accumulate(Tensor **acc, Tensor *g, int leaf) {
+    if (!*acc) {
+        if (leaf && !exclusive(g))
+            return op_clone(acc, g);
+        tensor_retain(g);
+        *acc = g;
+        return AT_OK;
+    }
+    if (exclusive(*acc) && tensor_is_contiguous(*acc))
+        return op_add_into(*acc, g);
     Tensor *sum;
-    int st = *acc ? op_binary(&sum, BIN_ADD, *acc, g) : op_clone(&sum, g);
+    int st = op_binary(&sum, BIN_ADD, *acc, g);
     if (st)
         return st;
     tensor_release(*acc);
@@ -218,11 +247,11 @@ static int step(Node *n, NodeList *ready) {
             continue;
         Node *m = (Node *)in->grad_fn;
         if (m) {
-            st = accumulate(&m->grad, gin[i]);
+            st = accumulate(&m->grad, gin[i], 0);
             if (!st && --m->pending == 0)
                 st = list_push(ready, m);
         } else {
-            st = accumulate(&in->grad, gin[i]);
+            st = accumulate(&in->grad, gin[i], 1);
         }
     }
     for (int i = 0; i < NODE_MAXIN; i++)
@@ -257,7 +286,7 @@ int ag_backward(Tensor *root, const Tensor *grad) {
     if (st)
         return st;
     if (!root->grad_fn) { // a leaf: d root / d root = the seed
-        st = accumulate(&root->grad, g);
+        st = accumulate(&root->grad, g, 1);
         tensor_release(g);
         return st;
     }

@@ -49,4 +49,7 @@ static const Backend cpu = {
     .get_threads = cpu_get_threads,
 };
 
-const Backend *cpu_backend(void) { return &cpu; }
+const Backend *cpu_backend(void) {
+    cpu_threads_init();
+    return &cpu;
+}

@@ -17,14 +17,19 @@
 #include <config.h>
 
 #include <cblas.h>
+#include <pthread.h>
 
 #include "../core/error.h"
 #include "../core/interrupt.h"
 #include "cpu.h"
+#include "parallel.h"
 
 // About 2^32 multiply-adds (~40 ms on one core) between Ctrl-C checks:
 // smaller blocks make BLAS re-pack the right operand too often.
 #define BLOCK_FMAS ((int64_t)1 << 32)
+// Below this many multiply-adds (~0.1 ms) a product is not worth waking
+// the pool for.
+#define SHARE_FMAS ((int64_t)1 << 18)
 
 typedef struct Mat {
     const float *p;
@@ -40,24 +45,54 @@ static Mat as_blas(const float *p, int64_t rows, int64_t cols, int64_t rs, int64
     return (Mat){p, CblasTrans, cs > rows ? cs : (rows > 0 ? rows : 1)};
 }
 
-/* One product out (M, N) = a (M, K) x b (K, N), in row blocks. */
-static int gemm(float *out, Mat a, Mat b, int64_t M, int64_t N, int64_t K, int64_t a_rs) {
-    int64_t block = M;
-    if (M * N * K > BLOCK_FMAS) {
-        int64_t per_row = N * K > 0 ? N * K : 1;
-        block = BLOCK_FMAS / per_row;
-        block = block < 256 ? 256 : block;
-    }
-    for (int64_t r = 0; r < M; r += block) {
-        int64_t m = M - r < block ? M - r : block;
-        // Row r of a: down r rows, which is r * a_rs for either layout.
-        cblas_sgemm(CblasRowMajor, a.trans, b.trans, (blasint)m, (blasint)N, (blasint)K, 1.0f,
-                    a.p + r * a_rs, (blasint)a.ld, b.p, (blasint)b.ld, 0.0f, out + r * N,
-                    (blasint)(N > 0 ? N : 1));
-        if (r + m < M && at_check_interrupt("matmul"))
+/* One product out (M, N) = a (M, K) x b (K, N), cut into blocks of rows
+   or of columns (whichever dimension is longer), shared by the pool. */
+typedef struct Gemm {
+    float *out;
+    Mat a, b;
+    int64_t M, N, K, a_rs;
+    int by_rows;   // blocks of rows of a/out, else of columns of b/out
+    int64_t block; // rows or columns per block
+} Gemm;
+
+static int gemm_block(void *ctx, int64_t begin, int64_t end) {
+    const Gemm *g = ctx;
+    for (int64_t i = begin; i < end; i++) {
+        int64_t at = i * g->block, len = g->by_rows ? g->M : g->N;
+        int64_t n = len - at < g->block ? len - at : g->block;
+        const float *ap = g->a.p, *bp = g->b.p;
+        float *op = g->out;
+        int64_t m = g->M, cols = g->N;
+        if (g->by_rows) {
+            ap += at * g->a_rs; // row `at` of a: down `at` rows in either layout
+            op += at * g->N;
+            m = n;
+        } else {
+            bp += g->b.trans == CblasNoTrans ? at : at * g->b.ld; // column `at` of b
+            op += at;
+            cols = n;
+        }
+        cblas_sgemm(CblasRowMajor, g->a.trans, g->b.trans, (blasint)m, (blasint)cols,
+                    (blasint)g->K, 1.0f, ap, (blasint)g->a.ld, bp, (blasint)g->b.ld, 0.0f, op,
+                    (blasint)(g->N > 0 ? g->N : 1));
+        if (at_check_interrupt("matmul"))
             return AT_EINTR;
     }
     return AT_OK;
+}
+
+/* Blocks: at least one per thread when the product is worth sharing, and
+   no more than BLOCK_FMAS each, so Ctrl-C is seen between blocks; blocks
+   of rows stay multiples of 16 (the BLAS kernels' panel height). */
+static int gemm(float *out, Mat a, Mat b, int64_t M, int64_t N, int64_t K, int64_t a_rs) {
+    Gemm g = {out, a, b, M, N, K, a_rs, M >= N, 0};
+    int64_t len = g.by_rows ? M : N, fmas = M * N * K;
+    int64_t blocks = fmas >= SHARE_FMAS ? parallel_threads() : 1;
+    int64_t by_size = (fmas + BLOCK_FMAS - 1) / BLOCK_FMAS;
+    blocks = by_size > blocks ? by_size : blocks;
+    g.block = (len + blocks - 1) / blocks;
+    g.block = (g.block + 15) / 16 * 16;
+    return parallel_for((len + g.block - 1) / g.block, 1, gemm_block, &g);
 }
 
 /* Offset of batch index `bi` (row-major over the first nb dims of t). */
@@ -87,6 +122,29 @@ static int foldable(const Tensor *a, const Tensor *b, int nb) {
     return 1;
 }
 
+/* Products of a batch whose b differs per batch (or a cannot fold): one
+   sgemm each, batches shared by the pool. */
+typedef struct Batch {
+    const Tensor *out, *a, *b;
+    int64_t M, N, K;
+    int nb;
+} Batch;
+
+static int batch_task(void *ctx, int64_t begin, int64_t end) {
+    const Batch *j = ctx;
+    int nd = j->nb + 2;
+    int64_t ars = j->a->strides[nd - 2], acs = j->a->strides[nd - 1];
+    int64_t brs = j->b->strides[nd - 2], bcs = j->b->strides[nd - 1];
+    for (int64_t bi = begin; bi < end; bi++) {
+        Mat am = as_blas(tensor_data(j->a) + batch_offset(j->a, j->nb, bi), j->M, j->K, ars, acs);
+        Mat bm = as_blas(tensor_data(j->b) + batch_offset(j->b, j->nb, bi), j->K, j->N, brs, bcs);
+        int st = gemm(tensor_data(j->out) + bi * j->M * j->N, am, bm, j->M, j->N, j->K, ars);
+        if (st)
+            return st;
+    }
+    return AT_OK;
+}
+
 int cpu_matmul(Tensor *out, const Tensor *a, const Tensor *b) {
     int nd = out->ndim, nb = nd - 2;
     int64_t M = out->shape[nd - 2], N = out->shape[nd - 1], K = a->shape[nd - 1];
@@ -94,7 +152,7 @@ int cpu_matmul(Tensor *out, const Tensor *a, const Tensor *b) {
         return cpu_fill(out, 0.0f);
     if (M == 0 || N == 0)
         return AT_OK;
-    int64_t ars = a->strides[nd - 2], acs = a->strides[nd - 1];
+    int64_t ars = a->strides[nd - 2];
     int64_t brs = b->strides[nd - 2], bcs = b->strides[nd - 1];
     int64_t batches = 1;
     for (int d = 0; d < nb; d++)
@@ -104,21 +162,31 @@ int cpu_matmul(Tensor *out, const Tensor *a, const Tensor *b) {
         Mat bm = as_blas(tensor_data(b), K, N, brs, bcs);
         return gemm(tensor_data(out), am, bm, M * batches, N, K, ars);
     }
-    for (int64_t bi = 0; bi < batches; bi++) {
-        Mat am = as_blas(tensor_data(a) + batch_offset(a, nb, bi), M, K, ars, acs);
-        Mat bm = as_blas(tensor_data(b) + batch_offset(b, nb, bi), K, N, brs, bcs);
-        int st = gemm(tensor_data(out) + bi * M * N, am, bm, M, N, K, ars);
-        if (st)
-            return st;
-        if (at_check_interrupt("matmul"))
-            return AT_EINTR;
-    }
-    return AT_OK;
+    Batch job = {out, a, b, M, N, K, nb};
+    if (batches >= parallel_threads() && M * N * K * batches >= SHARE_FMAS)
+        return parallel_for(batches, 1, batch_task, &job);
+    return batch_task(&job, 0, batches); // each product shares itself out
 }
+
+/* The threads are the pool's (parallel.c); OpenBLAS runs single-threaded
+   inside it, taking over the count it would have used (its default is the
+   core count, or OPENBLAS_NUM_THREADS). */
+static pthread_once_t threads_once = PTHREAD_ONCE_INIT;
+
+static void take_threads(void) {
+    parallel_set_threads(openblas_get_num_threads());
+    openblas_set_num_threads(1);
+}
+
+void cpu_threads_init(void) { pthread_once(&threads_once, take_threads); }
 
 int cpu_set_threads(int n) {
-    openblas_set_num_threads(n);
+    cpu_threads_init();
+    parallel_set_threads(n);
     return AT_OK;
 }
 
-int cpu_get_threads(void) { return openblas_get_num_threads(); }
+int cpu_get_threads(void) {
+    cpu_threads_init();
+    return parallel_threads();
+}

@@ -10,6 +10,7 @@
 
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "../core/error.h"
 #include "tensor_ops.h"
@@ -88,6 +89,24 @@ int op_binary(Tensor **out, BinaryOp op, const Tensor *a, const Tensor *b) {
         *out = NULL;
     }
     return st;
+}
+
+int op_add_into(Tensor *dst, const Tensor *src) {
+    char a[160], b[160];
+    if (devices_match("add", dst, src))
+        return at_errcode();
+    if (!tensor_is_contiguous(dst) || dst->ndim != src->ndim ||
+        shape_numel(dst->ndim, dst->shape) != tensor_numel(src) ||
+        memcmp(dst->shape, src->shape, sizeof(int64_t) * (size_t)dst->ndim) != 0)
+        return at_error(AT_ESHAPE, "add: cannot add %s into %s in place",
+                        tensor_shape_str(a, sizeof a, src), tensor_shape_str(b, sizeof b, dst));
+    const Backend *be = backend_of(dst);
+    if (!be->binary)
+        return missing("add", be);
+    dst->storage->version++;
+    // Elementwise kernels read element i of each input before writing
+    // element i of out, so out may be an input.
+    return be->binary(BIN_ADD, dst, dst, src);
 }
 
 int op_binary_scalar(Tensor **out, BinaryOp op, const Tensor *a, float s, int scalar_first) {

@@ -53,6 +53,8 @@ int op_set(Tensor *t, const int64_t *idx, float value);
 int op_broadcast_shape(int *ndim, int64_t *shape, const char *who, const Tensor *a,
                        const Tensor *b);
 int op_binary(Tensor **out, BinaryOp op, const Tensor *a, const Tensor *b);
+/* dst += src in place: dst contiguous, src of dst's shape (autograd's sums). */
+int op_add_into(Tensor *dst, const Tensor *src);
 /* a op s, or s op a when scalar_first. */
 int op_binary_scalar(Tensor **out, BinaryOp op, const Tensor *a, float s, int scalar_first);
 int op_unary(Tensor **out, UnaryOp op, const Tensor *a);
