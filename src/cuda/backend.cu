@@ -1,9 +1,17 @@
 /*
- * backend.cu: CUDA device discovery and device memory.
+ * backend.cu: CUDA device discovery, device memory and the backend table.
  *
  * Any error from the runtime at probe time (no driver: cudaErrorInsufficientDriver;
  * no device: cudaErrorNoDevice) means "no GPU": we record why and the
  * registry reports it, so attnlab keeps working on the cpu.
+ *
+ * Memory comes from the runtime's stream-ordered pool (cudaMallocAsync on
+ * the default stream) where the device has one: a tensor freed while a
+ * queued kernel still reads it is only reused after that kernel, a free
+ * does not stall the queue as cudaFree does, and freed blocks stay in the
+ * pool for the next step's temporaries (the release threshold is raised
+ * from 0 so the pool keeps them). Devices without pools use cudaMalloc and
+ * cudaFree, which synchronise and are just as safe.
  */
 #include <config.h>
 
@@ -14,10 +22,12 @@
 extern "C" {
 #include "../core/error.h"
 }
+#include "common.cuh"
 #include "cuda.h"
 
 static int probed = 0;
 static int usable = 0;
+static int pooled = 0; // cudaMallocAsync is there
 static char probe_message[256];
 static char device_line[256];
 
@@ -38,6 +48,15 @@ static void probe(void) {
     }
     snprintf(device_line, sizeof device_line, "%s (sm_%d%d, %.1f GiB)", prop.name, prop.major,
              prop.minor, (double)prop.totalGlobalMem / (1 << 30));
+    int pools = 0;
+    cudaMemPool_t pool;
+    if (cudaDeviceGetAttribute(&pools, cudaDevAttrMemoryPoolsSupported, 0) == cudaSuccess &&
+        pools && cudaDeviceGetDefaultMemPool(&pool, 0) == cudaSuccess) {
+        uint64_t keep = UINT64_MAX;
+        pooled = cudaMemPoolSetAttribute(pool, cudaMemPoolAttrReleaseThreshold, &keep) ==
+                 cudaSuccess;
+    }
+    cudaGetLastError(); // a refused attribute query is not an error to report later
     usable = 1;
 }
 
@@ -51,10 +70,29 @@ static int status_of(cudaError_t err, const char *what, size_t nbytes) {
 }
 
 static int cuda_alloc(void **out, size_t nbytes) {
-    return status_of(cudaMalloc(out, nbytes ? nbytes : 4), "allocation", nbytes);
+    size_t n = nbytes ? nbytes : 4; // a valid pointer even for an empty tensor
+    cudaError_t err = pooled ? cudaMallocAsync(out, n, 0) : cudaMalloc(out, n);
+    if (err != cudaSuccess) {
+        cudaGetLastError(); // out of memory is not sticky: clear it for the next call
+        *out = NULL;
+    }
+    return status_of(err, "allocation", nbytes);
 }
 
-static void cuda_release(void *p) { cudaFree(p); }
+static void cuda_release(void *p) {
+    if (p)
+        pooled ? cudaFreeAsync(p, 0) : cudaFree(p);
+}
+
+int cuda_scratch(void **out, size_t nbytes, const char *who) {
+    if (cuda_alloc(out, nbytes) == AT_OK)
+        return AT_OK;
+    char why[256]; // at_error rewrites the buffer at_errmsg points into
+    snprintf(why, sizeof why, "%s", at_errmsg());
+    return at_error(at_errcode(), "%s: %s", who, why);
+}
+
+void cuda_scratch_release(void *p) { cuda_release(p); }
 
 static int cuda_upload(void *dst, const void *src, size_t nbytes) {
     return status_of(cudaMemcpy(dst, src, nbytes, cudaMemcpyHostToDevice), "upload", nbytes);
@@ -71,6 +109,26 @@ static Backend make_backend(void) {
     b.release = cuda_release;
     b.upload = cuda_upload;
     b.download = cuda_download;
+    b.fill = cuda_fill;
+    b.copy = cuda_copy;
+    b.rand_uniform = cuda_rand_uniform;
+    b.rand_normal = cuda_rand_normal;
+    b.binary = cuda_binary;
+    b.unary = cuda_unary;
+    b.reduce = cuda_reduce;
+    b.softmax = cuda_softmax;
+    b.matmul = cuda_matmul;
+    b.masked_fill = cuda_masked_fill;
+    b.embedding = cuda_embedding;
+    b.embedding_backward = cuda_embedding_backward;
+    b.layer_norm = cuda_layer_norm;
+    b.layer_norm_backward = cuda_layer_norm_backward;
+    b.cross_entropy = cuda_cross_entropy;
+    b.cross_entropy_backward = cuda_cross_entropy_backward;
+    b.attention = cuda_attention;
+    b.attention_backward = cuda_attention_backward;
+    // set_threads / get_threads stay NULL: the GPU's parallelism is the
+    // launch shape, and op_set_threads addresses the cpu backend only.
     return b;
 }
 
