@@ -46,6 +46,7 @@ typedef struct Options {
     int lesson_auto;
     int list_lessons;
     const char *look, *model, *png; // --look TEXT [--model M] [--png F]
+    const char *layer, *head, *generate, *csv, *level; // more --look options
     int script;                     // argv index of the script, 0 if none
     AttnConfig cfg;
 } Options;
@@ -69,6 +70,11 @@ static const char help_text[] =
     "  --look TEXT        show a model's attention on the sentence TEXT\n"
     "  --model NAME|DIR   the model for --look: a built-in name or a folder\n"
     "  --png FILE         with --look: write the picture to FILE, no window\n"
+    "  --layer L          with --look: show layer L (default the last)\n"
+    "  --head H           with --look: show head H (default the average of heads)\n"
+    "  --generate N       with --look: continue the text by N tokens (GPT models)\n"
+    "  --csv FILE         with --look: write the weights as CSV to FILE\n"
+    "  --level token|char|word  with --look: one row per token, character or word\n"
     "  --headless         no windows: pictures go to the terminal or to files\n"
     "  --safe             sandbox for shared scripts: no os.execute, io.popen,\n"
     "                     package.loadlib or binary chunks, and no writes outside\n"
@@ -121,10 +127,12 @@ static int opt_value(int argc, char **argv, int *i, const char *name, const char
 /* One option with a value; returns -1 when argv[*i] is none of them,
    EXIT_USAGE for a missing value, 0 when taken. */
 static int parse_valued(Options *o, int argc, char **argv, int *i) {
-    static const char *const names[] = {"-e",      "--lesson", "--lang",   "--look",
-                                        "--model", "--png",    "--device", NULL};
-    const char **slots[] = {NULL,      &o->lesson, &o->lang,      &o->look,
-                            &o->model, &o->png,    &o->cfg.device};
+    static const char *const names[] = {
+        "-e",      "--lesson", "--lang",  "--look", "--model",    "--png", "--device",
+        "--layer", "--head",   "--generate", "--csv", "--level", NULL};
+    const char **slots[] = {NULL,       &o->lesson, &o->lang,     &o->look,
+                            &o->model,  &o->png,    &o->cfg.device, &o->layer,
+                            &o->head,   &o->generate, &o->csv,    &o->level};
     const char *val = NULL;
     for (int k = 0; names[k]; k++) {
         if (!opt_value(argc, argv, i, names[k], &val))
@@ -154,6 +162,34 @@ static int parse_flag(Options *o, const char *a) {
     return -1;
 }
 
+/* Whether s is a whole number from 1 to 1000000 (--layer, --head, --generate). */
+static int positive(const char *s) {
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    return errno == 0 && end != s && *end == '\0' && v >= 1 && v <= 1000000;
+}
+
+/* The values of the --look family; 0 or the usage status. */
+static int look_check(const Options *o) {
+    const char *const *vals[] = {&o->layer, &o->head, &o->generate};
+    const char *const what[] = {"--layer takes a positive whole number, not",
+                                "--head takes a positive whole number, not",
+                                "--generate takes a positive whole number, not"};
+    for (int k = 0; k < 3; k++)
+        if (*vals[k] && !positive(*vals[k]))
+            return usage(what[k], *vals[k]);
+    if (o->level && strcmp(o->level, "token") && strcmp(o->level, "char") &&
+        strcmp(o->level, "word"))
+        return usage("--level takes token, char or word, not", o->level);
+    int extra = o->model || o->png || o->layer || o->head || o->generate || o->csv || o->level;
+    if (extra && !o->look)
+        return usage("--model, --png, --layer, --head, --generate, --csv and --level go with "
+                     "--look",
+                     NULL);
+    return 0;
+}
+
 /* Combinations and values the option table cannot check. */
 static int options_check(const Options *o) {
     int actions = (o->script != 0) + (o->lesson != NULL) + o->list_lessons + (o->look != NULL);
@@ -163,8 +199,9 @@ static int options_check(const Options *o) {
         return usage("--device takes cpu or cuda, not", o->cfg.device);
     if ((o->lang || o->lesson_auto) && !o->lesson)
         return usage("--lang and --auto go with --lesson", NULL);
-    if ((o->model || o->png) && !o->look)
-        return usage("--model and --png go with --look", NULL);
+    int st = look_check(o);
+    if (st)
+        return st;
     if (actions > 1)
         return usage("give only one of FILE, --lesson, --list-lessons and --look", NULL);
     return 0;
@@ -324,6 +361,17 @@ static int action_run(lua_State *L) {
         lua_setfield(L, -2, "model");
         lua_pushstring(L, o->png);
         lua_setfield(L, -2, "png");
+        lua_pushstring(L, o->csv);
+        lua_setfield(L, -2, "csv");
+        lua_pushstring(L, o->level);
+        lua_setfield(L, -2, "level");
+        const char *const nums[] = {o->layer, o->head, o->generate};
+        const char *const keys[] = {"layer", "head", "generate"};
+        for (int k = 0; k < 3; k++)
+            if (nums[k]) {
+                lua_pushinteger(L, strtol(nums[k], NULL, 10)); // checked by look_check
+                lua_setfield(L, -2, keys[k]);
+            }
         lua_call(L, 2, 0);
     }
     return 0;
