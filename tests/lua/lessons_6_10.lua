@@ -143,4 +143,11 @@ T.section("lesson 7", function()
   check_lesson(7, "07-multitask.lua", {1 / 6, {attempts = {1.5, 0.4 + 0.45 + 0.24}}, 2})
 end)
 
+-- ---- lesson 8: long sequences -----------------------------------------------------------
+T.section("lesson 8", function()
+  -- a float32 weight takes 4 bytes: 4096^2 of them; doubling T makes T^2
+  -- four times larger; T/C blocks of C x C grow with T (choice 2, doubles)
+  check_lesson(8, "08-long-sequences.lua", {4096 * 4096 * 4, {attempts = {2, 4}}, 2})
+end)
+
 T.done_testing()
