@@ -364,14 +364,19 @@ doc(S, "attn.models.sample", "attn.models.sample(logits, temperature, top_k?) ->
   "draws one token id from a [vocab] logits vector: softmax of logits / temperature over " ..
   "the top_k largest (all when nil); temperature 0 takes the largest.",
   "attn.models.sample(logits[#ids], 0.8, 40)")
-doc(S, "attn.models.load", "attn.models.load(dir) -> m, tok",
+doc(S, "attn.models.load", "attn.models.load(dir | name) -> m, tok",
   "a hugging face gpt-2 or bert folder (config.json, model.safetensors and tokenizer " ..
-  "files) as a model and its tokenizer.", "m, tok = attn.models.load(\"gpt2\")")
+  "files) as a model and its tokenizer; a built-in model's name (attn.models.list()) " ..
+  "works too.", "m, tok = attn.models.load(\"gpt2\")")
 doc(S, "attn.models.builtin", "attn.models.builtin(name) -> m, tok",
-  "a small pretrained model shipped in data/.",
+  "a small pretrained model shipped in data/models/ and its tokenizer. \"mini\" is a " ..
+  "4-layer gpt (6 heads, d_model 192, context 256) trained by attnlab on classical " ..
+  "chinese poems and the king james bible; its bpe keeps each chinese character whole. " ..
+  "an unknown name is an error that lists the available ones.",
   "m, tok = attn.models.builtin(attn.models.list()[1])")
 doc(S, "attn.models.list", "attn.models.list() -> {name, ...}",
-  "the names of the built-in models.", "attn.models.list()")
+  "the names of the built-in models present (data/models/index.txt), the default first.",
+  "attn.models.list()")
 doc(S, "Model:forward", "m:forward(ids, {record=true}) -> logits, rec (bert: hidden, pooled, rec)",
   "runs the model on token ids (the vocabulary's own numbers; a list, or a list of lists " ..
   "for a batch). With record, rec.attention[layer] holds the weights: [heads, T, T] for " ..

@@ -28,6 +28,7 @@ require "attn.F"
 attn.nn = require "attn.nn"
 attn.models = require "attn.models"
 require "attn.checkpoint"  -- adds attn.models.load and m:save
+require "attn.zoo"         -- attn.models.list, builtin, and load by name
 require "attn.viz"
 attn.optim = require "attn.optim"
 attn.train = require "attn.train"

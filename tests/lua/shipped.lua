@@ -1,0 +1,239 @@
+-- shipped.lua: what data/ ships. The sentiment set is well-formed, balanced
+-- and its splits are disjoint; attn.models.list / builtin / load by name work
+-- (on a model this test saves under a root of its own); and the shipped model
+-- data/models/mini loads, matches the figures of data/README.md, its
+-- tokenizer round-trips, it predicts its corpus far better than chance, and
+-- its attention shows the patterns the lessons point at (checked from the
+-- recorded weights). Those last parts skip until the model exists.
+
+local T = dofile((os.getenv("ATTNLAB_PATH") or ".") .. "/tests/lua/tap.lua")
+local attn = attn or require "attn"
+
+local src = os.getenv("ATTNLAB_PATH") or "."
+local testdir = os.getenv("ATTNLAB_TESTDIR") or "."
+local tmp = testdir .. "/tmp_shipped"
+
+local function read(path)
+  local f = io.open(path, "rb")
+  if not f then return nil end
+  local text = f:read("a")
+  f:close()
+  return text
+end
+
+local function has_cjk(s)
+  for _, cp in utf8.codes(s) do
+    if cp >= 0x4E00 and cp <= 0x9FFF then return true end
+  end
+  return false
+end
+
+-- ---- the sentiment set -------------------------------------------------------------
+
+local splits = {"train", "dev", "test"}
+
+T.section("sentiment data set", function()
+  local seen, where, counts = {}, {}, {}
+  local bad, dups = {}, {}
+  for _, split in ipairs(splits) do
+    local text = read(src .. "/data/sentiment/" .. split .. ".tsv")
+    T.ok(text ~= nil, split .. ".tsv exists")
+    local c = {pos = 0, neg = 0, zh = 0, en = 0, zh_pos = 0, en_pos = 0, n = 0}
+    local lineno = 0
+    for line in (text or ""):gmatch("([^\n]*)\n") do
+      lineno = lineno + 1
+      local label, sentence = line:match("^(%l+)\t([^\t]+)$")
+      if not (label == "pos" or label == "neg") or sentence:match("^%s") or sentence:match("%s$")
+         or not utf8.len(sentence) then
+        bad[#bad + 1] = split .. ":" .. lineno
+      else
+        -- the same sentence twice, anywhere, up to case and spacing
+        local key = sentence:lower():gsub("%s+", " ")
+        if seen[key] then dups[#dups + 1] = where[key] .. " and " .. split .. ":" .. lineno end
+        seen[key], where[key] = true, split .. ":" .. lineno
+        local lang = has_cjk(sentence) and "zh" or "en"
+        c[label], c[lang], c.n = c[label] + 1, c[lang] + 1, c.n + 1
+        if label == "pos" then c[lang .. "_pos"] = c[lang .. "_pos"] + 1 end
+      end
+    end
+    T.ok(text == nil or text:sub(-1) == "\n", split .. ".tsv ends with a newline")
+    counts[split] = c
+    T.is(c.pos, c.neg, split .. ": as many positive as negative sentences (" .. c.n .. ")")
+    T.is(c.zh, c.en, split .. ": as many Chinese as English sentences")
+    T.is({c.zh_pos * 2, c.en_pos * 2}, {c.zh, c.en}, split .. ": balanced within each language")
+  end
+  T.is(bad, {}, "every line is label<TAB>text with label pos or neg, trimmed UTF-8 text")
+  T.is(dups, {}, "no sentence appears twice, within or across splits")
+  T.ok(counts.train.n >= 200 and counts.dev.n >= 40 and counts.test.n >= 40,
+       "a few hundred sentences: train " .. counts.train.n .. ", dev " .. counts.dev.n ..
+       ", test " .. counts.test.n)
+end)
+
+-- ---- list / builtin / load by name (on a root of the test's own) -----------------
+
+T.section("models.list, builtin and load by name", function()
+  attn.seed(3)
+  local root = tmp .. "/root"
+  attn._io.mkdir(testdir)
+  attn._io.mkdir(tmp)
+  attn._io.mkdir(root)
+  attn._io.mkdir(root .. "/data")
+  attn._io.mkdir(root .. "/data/models")
+  local tiny = attn.models.gpt{vocab = 300, ctx = 16, n_layer = 1, n_head = 2, d_model = 8}
+  tiny:save(root .. "/data/models/tiny")
+  local f = assert(io.open(root .. "/data/models/index.txt", "w"))
+  -- a comment, a model, one listed but absent, a blank line
+  f:write("# built-in models\ntiny\nabsent\n\n")
+  f:close()
+
+  local saved_root = attn.config.root
+  attn.config.root = root
+  local ok, err = pcall(function()
+    T.is(attn.models.list(), {"tiny"}, "list: the listed folders that hold a config.json")
+    local m = attn.models.builtin("tiny")
+    local ids = {1, 2, 3, 299}
+    T.ok(attn.allclose(m:forward(ids), tiny:forward(ids), 1e-6),
+         "builtin(name) loads that folder's weights")
+    T.ok(attn.allclose(attn.models.load("tiny"):forward(ids), tiny:forward(ids), 1e-6),
+         "load(name) takes a built-in name too")
+    T.raises(function() attn.models.builtin("nosuch") end,
+             {"models.builtin", "nosuch", "available: tiny"}, "a bad name lists the available ones")
+    T.raises(function() attn.models.builtin("absent") end, {"available: tiny"},
+             "a name without its folder is not available")
+    T.raises(function() attn.models.builtin(7) end, {"models.builtin", "name", "tiny"},
+             "a name must be a string")
+    T.raises(function() attn.models.load("nosuch") end,
+             {"models.load", "nosuch", "neither a folder", "available: tiny"},
+             "load of an unknown bare name lists the built-in ones")
+    T.raises(function() attn.models.load(tmp .. "/nowhere") end, {"models.load", "config.json"},
+             "load of a missing folder still names its config.json")
+    attn.config.root = tmp .. "/empty"
+    T.is(attn.models.list(), {}, "list is empty where data/models has no index")
+    T.raises(function() attn.models.builtin("tiny") end, {"none installed"},
+             "builtin says when no model is installed")
+  end)
+  attn.config.root = saved_root
+  if not ok then error(err, 0) end
+  for _, name in ipairs({"config.json", "model.safetensors"}) do
+    os.remove(root .. "/data/models/tiny/" .. name)
+  end
+  os.remove(root .. "/data/models/index.txt")
+end)
+
+-- ---- the shipped model -------------------------------------------------------------
+
+local mini = src .. "/data/models/mini"
+local has_model = read(mini .. "/config.json") ~= nil and read(mini .. "/model.safetensors") ~= nil
+
+-- The figures data/README.md states for the model, from its table rows
+-- "| name | value |".
+local function readme_figures()
+  local text = read(src .. "/data/README.md") or ""
+  local fig = {}
+  for key, value in text:gmatch("\n|%s*([%w_]+)%s*|%s*([%d.]+)[^|\n]*|") do
+    fig[key] = tonumber(value)
+  end
+  return fig
+end
+
+-- Mean attention each head gives to (query t, key pick(t)) over the
+-- positions t that have such a key: [layer][head] -> number.
+local function head_scores(rec, T0, pick)
+  local scores = {}
+  for l, w in ipairs(rec.attention) do
+    local tw = w:table()
+    scores[l] = {}
+    for h = 1, #tw do
+      local sum, n = 0, 0
+      for t = T0, #tw[h] do
+        local k = pick(t)
+        if k then sum, n = sum + tw[h][t][k], n + 1 end
+      end
+      scores[l][h] = sum / n
+    end
+  end
+  return scores
+end
+
+local function best(scores)
+  local top, where = -1, nil
+  for l, row in ipairs(scores) do
+    for h, s in ipairs(row) do
+      if s > top then top, where = s, ("layer %d head %d"):format(l, h) end
+    end
+  end
+  return top, where
+end
+
+if not has_model then
+  T.skip("the shipped model data/models/mini", "no shipped model")
+else
+  T.section("the shipped model", function()
+    local list = attn.models.list()
+    T.is(list[1], "mini", "mini is the first built-in model (the default of the lessons)")
+    local m, tok = attn.models.builtin("mini")
+    T.ok(tok ~= nil, "it comes with its tokenizer")
+    local fig, c = readme_figures(), m.config
+    T.is({c.n_layer, c.n_head, c.d_model, c.ctx, c.vocab, m:num_parameters()},
+         {fig.n_layer, fig.n_head, fig.d_model, fig.ctx, fig.vocab, fig.parameters},
+         "config matches data/README.md (layers, heads, d_model, context, vocab, parameters)")
+    T.is(tok:vocab_size(), c.vocab, "the tokenizer's vocabulary is the model's")
+    local size = #read(mini .. "/model.safetensors")
+    T.ok(size <= 20 * 1024 * 1024, ("model.safetensors is %.1f MB (at most 20)"):format(size / 2^20))
+
+    -- round trips: the whole corpus, the lessons' sentences, odd text
+    for _, file in ipairs({"poems-zh.txt", "kjv-en.txt"}) do
+      local text = read(src .. "/data/corpus/" .. file)
+      T.ok(text and tok:decode(tok:encode(text)) == text, file .. " round-trips")
+    end
+    local zh = "今天天气怎么样？不太好。"
+    for _, s in ipairs({zh, "What's the weather like today? Not great.",
+                        "AI助手在注意力管理中的作用", "emoji 🙂 and tabs\tand ü", ""}) do
+      T.is(tok:decode(tok:encode(s)), s, "round-trips: " .. s)
+    end
+    local labels = tok:labels(zh)
+    T.is(labels, {"今", "天", "天", "气", "怎", "么", "样", "？", "不", "太", "好", "。"},
+         "each Chinese character of the lesson sentence is one token")
+
+    -- trained: the next token of held-out text is far likelier than chance
+    -- (chance is ln(vocab) nats)
+    local line = "春眠不觉晓，处处闻啼鸟。夜来风雨声，花落知多少。"
+    local ids = tok:encode(line)
+    local logits = attn.no_grad(function() return m:forward(ids) end)
+    local targets = {}
+    for t = 2, #ids do targets[t - 1] = ids[t] + 1 end
+    local loss = attn.F.cross_entropy(logits:narrow(1, 1, #ids - 1), attn.tensor(targets)):item()
+    T.ok(loss < 0.6 * math.log(c.vocab),
+         ("loss on a famous poem %.2f nats, chance %.2f"):format(loss, math.log(c.vocab)))
+
+    -- attention patterns, from the recorded weights on repeated text: a
+    -- random run of tokens, then the same run again
+    attn.seed(11)
+    local n, seq = 40, {}
+    local u = attn.rand(n):table()
+    for i = 1, n do seq[i] = 300 + math.floor(u[i] * 2000) end
+    for i = 1, n do seq[n + i] = seq[i] end
+    local lg, rec = attn.no_grad(function() return m:forward(seq, {record = true}) end)
+    local prev = best(head_scores(rec, 2, function(t) return t - 1 end))
+    local sink = best(head_scores(rec, 8, function() return 1 end))
+    -- induction: in the second copy, query t looks at the token after the
+    -- earlier occurrence of its own token: key t - n + 1
+    local ind, ind_at = best(head_scores(rec, n + 2, function(t) return t - n + 1 end))
+    T.ok(prev > 0.5, ("a previous-token head: mean weight %.2f on the previous token"):format(prev))
+    T.ok(sink > 0.5, ("a first-token sink: mean weight %.2f on the first token"):format(sink))
+    T.ok(ind > 0.3, ("an induction head (%s): mean weight %.2f on the token after the " ..
+                     "earlier occurrence (uniform would be under %.2f)"):format(ind_at, ind,
+                     1 / (n + 2)))
+    -- and it uses it: the second copy is predicted far better than the first
+    local function mean_loss(from, to)
+      local tg = {}
+      for t = from, to do tg[#tg + 1] = seq[t + 1] + 1 end
+      return attn.F.cross_entropy(lg:narrow(1, from, to - from + 1), attn.tensor(tg)):item()
+    end
+    local first, second = mean_loss(1, n - 1), mean_loss(n + 1, 2 * n - 1)
+    T.ok(second < first / 3, ("repeated text: loss %.2f on the first copy, %.2f on the second")
+         :format(first, second))
+  end)
+end
+
+T.done_testing()

@@ -1,0 +1,239 @@
+-- tools/pretrain.lua: trains the small GPT shipped in data/models/mini/.
+--
+--   ./attnlab tools/pretrain.lua [--out DIR] [--steps N] [--eval-every N]
+--                                [--minutes M]
+-- (`make pretrain` runs it with the defaults). Run from the top of the
+-- source tree. It reads data/corpus/ (see tools/corpus.sh and data/README.md),
+-- builds the byte-level BPE tokenizer (tools/bpe.lua), then trains with
+-- AdamW through attn.train.fit, a chunk of steps at a time: after each chunk
+-- the dev loss is measured and, when it is the best so far, the model is
+-- saved into DIR (each file written to a temporary name and renamed), so a
+-- run stopped at any moment still leaves the best model so far. --minutes
+-- stops early at a chunk boundary once that much wall time has passed.
+--
+-- Training windows are 256 tokens of the two corpora (Chinese poems and the
+-- King James Bible, drawn half and half), documents joined by <|endoftext|>.
+-- A quarter of the windows repeat a span of text (the span, then the same
+-- span again, then what followed it): predicting the second copy is easy for
+-- a model that looks back at what came after the earlier occurrence of the
+-- current token, which is the induction pattern the lessons point at.
+
+local attn = require "attn"
+local bpe = dofile("tools/bpe.lua")
+
+local HP = {                     -- recorded in DIR/training.json and data/README.md
+  n_layer = 4, n_head = 6, d_model = 192, ctx = 256, dropout = 0.1,
+  batch = 8, lr = 1e-3, min_lr = 1e-4, warmup = 100, weight_decay = 0.05, clip = 1.0,
+  english_merges = 1200, repeat_fraction = 0.25, dev_every = 10, seed = 1234,
+}
+
+-- ---- command line ---------------------------------------------------------------
+
+local function options(argv)
+  local o = {out = "data/models/mini", steps = 2000, eval_every = 100, minutes = nil}
+  local i = 1
+  while i <= #argv do
+    local k, v = argv[i], argv[i + 1]
+    if k == "--out" then o.out = v
+    elseif k == "--steps" then o.steps = math.tointeger(tonumber(v))
+    elseif k == "--eval-every" then o.eval_every = math.tointeger(tonumber(v))
+    elseif k == "--minutes" then o.minutes = tonumber(v)
+    else error("pretrain: unknown argument " .. tostring(k) ..
+               " (known: --out DIR, --steps N, --eval-every N, --minutes M)", 0) end
+    if v == nil then error("pretrain: " .. k .. " needs a value", 0) end
+    i = i + 2
+  end
+  if not o.steps or o.steps < 1 then error("pretrain: --steps must be a positive integer", 0) end
+  return o
+end
+
+-- ---- corpus -----------------------------------------------------------------------
+
+local function read(path)
+  local f = assert(io.open(path, "rb"), "pretrain: cannot read " .. path ..
+                   " (run from the top of the source tree)")
+  local text = f:read("a")
+  f:close()
+  return text
+end
+
+-- Documents separated by a line "%", each with its trailing newline.
+local function documents(text)
+  local docs = {}
+  for doc in (text .. "\n%\n"):gmatch("(.-\n)%%\n") do
+    if doc:match("%S") then docs[#docs + 1] = doc end
+  end
+  return docs
+end
+
+-- Every character the tokenizer should keep whole: the corpora's, the
+-- sentiment set's and those of the lessons' worked examples.
+local function wanted_chars(corpora)
+  local set = {}
+  for _, text in ipairs(corpora) do bpe.chars_of(text, set) end
+  for _, split in ipairs({"train", "dev", "test"}) do
+    bpe.chars_of(read("data/sentiment/" .. split .. ".tsv"), set)
+  end
+  bpe.chars_of(read("data/corpus/lesson-chars.txt"), set)
+  return set
+end
+
+local function build_tokenizer(out, zh, en)
+  local vocab, merges = bpe.build{chars = wanted_chars({zh, en}), english = en,
+                                  n_merges = HP.english_merges}
+  bpe.write(out, vocab, merges)
+  return attn.tokenizer.bpe{vocab = out .. "/vocab.json", merges = out .. "/merges.txt"}, #vocab
+end
+
+-- Token streams of the training and dev documents (every dev_every-th
+-- document is dev), each document followed by <|endoftext|>. Every document
+-- must decode back to itself.
+local function streams(tok, docs, eot)
+  local train, dev = {}, {}
+  for i, doc in ipairs(docs) do
+    local ids = tok:encode(doc)
+    if tok:decode(ids) ~= doc then error("pretrain: document " .. i .. " does not round-trip") end
+    local into = i % HP.dev_every == 0 and dev or train
+    table.move(ids, 1, #ids, #into + 1, into)
+    into[#into + 1] = eot
+  end
+  return train, dev
+end
+
+-- ---- batches -----------------------------------------------------------------------
+
+-- n + 1 tokens of stream from a random start (wrapping around).
+local function window(stream, n)
+  local start, w = math.random(1, #stream), {}
+  for k = 0, n - 1 do w[k + 1] = stream[(start + k - 1) % #stream + 1] end
+  return w, start
+end
+
+-- A window with a repeated span: some text, a span, the span again, then
+-- the text that followed the span.
+local function repeated_window(stream, n)
+  local len = math.random(16, 64)
+  local lead = math.random(0, n - 2 * len)
+  local w = window(stream, lead)
+  local span, start = window(stream, len + n)
+  for k = 1, len do w[#w + 1] = span[k] end
+  local k = 1
+  while #w < n do w[#w + 1] = span[k]; k = k + 1 end
+  return w, start
+end
+
+local function sampler(streams_by_lang, V)
+  local T, B = HP.ctx, HP.batch
+  return function()
+    local x, y = {}, {}
+    for b = 1, B do
+      local stream = streams_by_lang[b % 2 + 1]            -- half Chinese, half English
+      local w = math.random() < HP.repeat_fraction and repeated_window(stream, T + 1)
+                or window(stream, T + 1)
+      x[b] = table.move(w, 1, T, 1, {})
+      for t = 1, T do y[(b - 1) * T + t] = w[t + 1] + 1 end  -- classes are 1-based
+    end
+    return {x = x, y = attn.tensor(y), V = V}
+  end
+end
+
+-- The dev set: consecutive windows over each dev stream, fixed once.
+local function dev_batches(dev_streams)
+  local T, list, x, y = HP.ctx, {}, {}, {}
+  local function flush()
+    if #x > 0 then list[#list + 1] = {x = x, y = attn.tensor(y)} end
+    x, y = {}, {}
+  end
+  for _, s in ipairs(dev_streams) do
+    for start = 1, #s - T, T do
+      x[#x + 1] = table.move(s, start, start + T - 1, 1, {})
+      for t = 1, T do y[#y + 1] = s[start + t] + 1 end
+      if #x == HP.batch then flush() end
+    end
+  end
+  flush()
+  local i = 0
+  return function()
+    i = i % #list + 1
+    return list[i]
+  end, #list
+end
+
+-- ---- training ----------------------------------------------------------------------
+
+local function lm_loss(logits, y)
+  local V = logits:size(logits:dim())
+  return attn.F.cross_entropy(logits:reshape(y:numel(), V), y)
+end
+
+local function write_json(path, t)
+  local keys, parts = {}, {}
+  for k in pairs(t) do keys[#keys + 1] = k end
+  table.sort(keys)
+  for _, k in ipairs(keys) do
+    local v = t[k]
+    parts[#parts + 1] = string.format("  %q: %s", k,
+      type(v) == "string" and string.format("%q", v) or tostring(v))
+  end
+  local tmp = path .. ".tmp"
+  local f = assert(io.open(tmp, "wb"))
+  f:write("{\n" .. table.concat(parts, ",\n") .. "\n}\n")
+  f:close()
+  assert(os.rename(tmp, path))
+end
+
+local function main(argv)
+  local o = options(argv)
+  attn.seed(HP.seed)
+  math.randomseed(HP.seed)
+  attn._io.mkdir(o.out)
+  local zh, en = read("data/corpus/poems-zh.txt"), read("data/corpus/kjv-en.txt")
+  local t0 = attn.clock()
+  local tok, V = build_tokenizer(o.out, zh, en)
+  local eot = V - 1
+  local zh_train, zh_dev = streams(tok, documents(zh), eot)
+  local en_train, en_dev = streams(tok, documents(en), eot)
+  print(("tokenizer: %d tokens (%.1f s); train %d + %d tokens, dev %d + %d (zh + en)"):format(
+    V, attn.clock() - t0, #zh_train, #en_train, #zh_dev, #en_dev))
+
+  local m = attn.models.gpt{vocab = V, ctx = HP.ctx, n_layer = HP.n_layer, n_head = HP.n_head,
+                            d_model = HP.d_model, dropout = HP.dropout}
+  print(("model: %d parameters"):format(m:num_parameters()))
+  local opt = attn.optim.AdamW(m:parameters(), {lr = HP.lr, weight_decay = HP.weight_decay,
+                                                betas = {0.9, 0.95}})
+  local sched = attn.optim.schedule(opt, {warmup = math.min(HP.warmup, o.steps // 10), total = o.steps, kind = "cosine",
+                                          min_lr = HP.min_lr})
+  local train = sampler({zh_train, en_train}, V)
+  local dev, dev_steps = dev_batches({zh_dev, en_dev})
+
+  local best, done, start = math.huge, 0, attn.clock()
+  local record = {}
+  while done < o.steps do
+    local n = math.min(o.eval_every, o.steps - done)
+    local hist = attn.train.fit(m, {train = train, steps = n, dev = dev, dev_steps = dev_steps,
+                                    epochs = 1, opt = opt, sched = sched, loss = lm_loss,
+                                    clip = HP.clip, progress = false})
+    done = done + n
+    local minutes = (attn.clock() - start) / 60
+    local dev_loss = hist.dev_loss[1]
+    print(("step %5d  train %.3f  dev %.3f  lr %.2e  %.1f min"):format(
+      done, hist.train_loss[1], dev_loss, opt.lr, minutes))
+    io.stdout:flush()
+    if dev_loss < best then
+      best = dev_loss
+      m:save(o.out)
+      record = {steps = done, train_loss = hist.train_loss[1], dev_loss = dev_loss,
+                minutes = minutes, vocab = V, parameters = m:num_parameters()}
+      for k, v in pairs(HP) do record["hp_" .. k] = v end
+      record.planned_steps = o.steps
+      write_json(o.out .. "/training.json", record)
+    end
+    if o.minutes and minutes >= o.minutes then
+      print(("stopping after %.1f minutes (--minutes %g)"):format(minutes, o.minutes))
+      break
+    end
+  end
+  print(("best dev loss %.3f at step %d; saved in %s"):format(best, record.steps or 0, o.out))
+end
+
+main(arg or {})
