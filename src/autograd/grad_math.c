@@ -409,6 +409,24 @@ static Tensor *as_matrix(const Tensor *t, int is_left) {
 
 static Tensor *mT(const Tensor *t) { return tensor_transpose(t, t->ndim - 2, t->ndim - 1); }
 
+/* db for a weight b (K, N) shared by a batch a (B..., M, K): the batch and
+   row dims of a and g are one long row dim, so db = a^T g is one product
+   instead of B products summed afterwards. */
+static int weight_grad(Tensor **db, const Tensor *a, const Tensor *g, const Tensor *in) {
+    int64_t rows = shape_numel(a->ndim - 1, a->shape);
+    int64_t ashape[2] = {rows, a->shape[a->ndim - 1]}, gshape[2] = {rows, g->shape[g->ndim - 1]};
+    Tensor *af = NULL, *gf = NULL, *at = NULL, *x = NULL;
+    int st = op_reshape(&af, (Tensor *)a, 2, ashape);
+    if (!st)
+        st = op_reshape(&gf, (Tensor *)g, 2, gshape);
+    if (!st)
+        st = (at = mT(af)) ? op_matmul(&x, at, gf) : at_errcode();
+    if (!st)
+        st = op_reshape(db, x, in->ndim, in->shape);
+    T(af), T(gf), T(at), T(x);
+    return st;
+}
+
 /* out = a @ b:  da = g @ b^T,  db = a^T @ g  (then summed over broadcast
    batch dims). With 1-d operands, g first gets back the dims they lost. */
 static int matmul_backward(Node *n, const Tensor *g, Tensor **gin) {
@@ -426,6 +444,10 @@ static int matmul_backward(Node *n, const Tensor *g, Tensor **gin) {
         if (!n->in[i])
             continue;
         const Tensor *in = n->in[i], *mat = i == 0 ? am : bm;
+        if (i == 1 && bm->ndim == 2 && am->ndim > 2) {
+            st = weight_grad(&gin[1], am, g2, in);
+            continue;
+        }
         t = mT(i == 0 ? bm : am);
         st = t ? (i == 0 ? op_matmul(&x, g2, t) : op_matmul(&x, t, g2)) : at_errcode();
         T(t), t = NULL;

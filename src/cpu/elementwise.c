@@ -1,35 +1,52 @@
 /*
  * elementwise.c: fill, copy, random draws, binary and unary maps on the CPU.
  *
- * Every kernel walks its operands with iter.h, so any strides work, and the
- * inner loop has a unit-stride fast path the compiler vectorises. Long
- * loops poll the Ctrl-C flag once per row block.
+ * Every kernel walks its operands with iter.h, so any strides work, shared
+ * by the thread pool in chunks (iter_for, which also polls Ctrl-C), and the
+ * inner loop has a unit-stride fast path the compiler vectorises.
  */
 #include <config.h>
 
 #include <math.h>
+#include <string.h>
 
 #include "../core/error.h"
-#include "../core/interrupt.h"
 #include "../core/rng.h"
 #include "cpu.h"
 #include "iter.h"
 #include "vmath.h"
 
-// Poll Ctrl-C about every million elements.
-#define POLL_ELEMS (1 << 20)
+/* Strides of the segment functions' operands, and what they apply. */
+typedef struct Seg {
+    int64_t s0, s1, s2;
+    float value;
+    // One row of a binary or unary map: out contiguous, inputs strided.
+    void (*binary)(float *, const float *, const float *, int64_t, int64_t, int64_t);
+    void (*unary)(float *, const float *, int64_t, int64_t);
+} Seg;
+
+static int fill_seg(void *ctx, float **p, int64_t n) {
+    const Seg *g = ctx;
+    for (int64_t i = 0; i < n; i++)
+        p[0][i * g->s0] = g->value;
+    return AT_OK;
+}
 
 int cpu_fill(Tensor *out, float value) {
     const Tensor *ops[1] = {out};
     Iter it;
     iter_init(&it, 1, ops);
-    for (int64_t r = 0; r < it.rows; r++) {
-        float *p[1];
-        iter_row(&it, r, p);
-        int64_t s = iter_step(&it, 0);
-        for (int64_t i = 0; i < it.inner; i++)
-            p[0][i * s] = value;
-    }
+    Seg g = {.s0 = iter_step(&it, 0), .value = value};
+    return iter_for(&it, "fill", fill_seg, &g);
+}
+
+static int copy_seg(void *ctx, float **p, int64_t n) {
+    const Seg *g = ctx;
+    if (g->s0 == 1 && g->s1 == 1)
+        memcpy(p[0], p[1], (size_t)n * sizeof(float));
+    else
+        for (int64_t i = 0; i < n; i++)
+            p[0][i * g->s0] = p[1][i * g->s1];
     return AT_OK;
 }
 
@@ -37,18 +54,8 @@ int cpu_copy(Tensor *out, const Tensor *src) {
     const Tensor *ops[2] = {out, src};
     Iter it;
     iter_init(&it, 2, ops);
-    int64_t so = iter_step(&it, 0), ss = iter_step(&it, 1);
-    for (int64_t r = 0; r < it.rows; r++) {
-        float *p[2];
-        iter_row(&it, r, p);
-        if (so == 1 && ss == 1)
-            for (int64_t i = 0; i < it.inner; i++)
-                p[0][i] = p[1][i];
-        else
-            for (int64_t i = 0; i < it.inner; i++)
-                p[0][i * so] = p[1][i * ss];
-    }
-    return AT_OK;
+    Seg g = {.s0 = iter_step(&it, 0), .s1 = iter_step(&it, 1)};
+    return iter_for(&it, "copy", copy_seg, &g);
 }
 
 int cpu_rand_uniform(Tensor *out, uint64_t key, uint64_t counter) {
@@ -124,23 +131,18 @@ static const BinaryRow binary_rows[BIN_COUNT] = {
     [BIN_GE] = row_f_ge,
 };
 
+static int binary_seg(void *ctx, float **p, int64_t n) {
+    const Seg *g = ctx;
+    g->binary(p[0], p[1], p[2], n, g->s1, g->s2);
+    return AT_OK;
+}
+
 int cpu_binary(BinaryOp op, Tensor *out, const Tensor *a, const Tensor *b) {
     const Tensor *ops[3] = {out, a, b};
     Iter it;
     iter_init(&it, 3, ops);
-    BinaryRow row = binary_rows[op];
-    int64_t sa = iter_step(&it, 1), sb = iter_step(&it, 2), done = 0;
-    for (int64_t r = 0; r < it.rows; r++) {
-        float *p[3];
-        iter_row(&it, r, p);
-        row(p[0], p[1], p[2], it.inner, sa, sb);
-        if ((done += it.inner) >= POLL_ELEMS) {
-            done = 0;
-            if (at_check_interrupt("elementwise"))
-                return AT_EINTR;
-        }
-    }
-    return AT_OK;
+    Seg g = {.s1 = iter_step(&it, 1), .s2 = iter_step(&it, 2), .binary = binary_rows[op]};
+    return iter_for(&it, "elementwise", binary_seg, &g);
 }
 
 /* ---- unary ------------------------------------------------------------ */
@@ -257,21 +259,16 @@ static const UnaryRow unary_rows[UN_COUNT] = {
     [UN_GELU_TANH_GRAD] = row_u_gelu_tanh_grad,
 };
 
+static int unary_seg(void *ctx, float **p, int64_t n) {
+    const Seg *g = ctx;
+    g->unary(p[0], p[1], n, g->s1);
+    return AT_OK;
+}
+
 int cpu_unary(UnaryOp op, Tensor *out, const Tensor *a) {
     const Tensor *ops[2] = {out, a};
     Iter it;
     iter_init(&it, 2, ops);
-    UnaryRow row = unary_rows[op];
-    int64_t sa = iter_step(&it, 1), done = 0;
-    for (int64_t r = 0; r < it.rows; r++) {
-        float *p[2];
-        iter_row(&it, r, p);
-        row(p[0], p[1], it.inner, sa);
-        if ((done += it.inner) >= POLL_ELEMS) {
-            done = 0;
-            if (at_check_interrupt("elementwise"))
-                return AT_EINTR;
-        }
-    }
-    return AT_OK;
+    Seg g = {.s1 = iter_step(&it, 1), .unary = unary_rows[op]};
+    return iter_for(&it, "elementwise", unary_seg, &g);
 }

@@ -1,9 +1,18 @@
 /*
- * iter.c: dimension collapsing and row addressing for strided kernels.
+ * iter.c: dimension collapsing and row addressing for strided kernels, and
+ * the split of one walk over the thread pool.
  */
 #include <config.h>
 
+#include "../core/error.h"
+#include "../core/interrupt.h"
 #include "iter.h"
+#include "parallel.h"
+
+// Elements per chunk of a shared walk: big enough that a chunk costs far
+// more than handing it out, small enough that two threads both get work
+// on a [64, 512] activation and that Ctrl-C is seen within a blink.
+#define CHUNK_ELEMS ((int64_t)1 << 15)
 
 /* Dims d and d+1 merge when, for every operand, stepping once along d is the
    same as stepping shape[d+1] times along d+1. */
@@ -75,4 +84,36 @@ Tensor iter_without_dim(const Tensor *t, int dim) {
     }
     v.ndim = t->ndim - 1;
     return v;
+}
+
+typedef struct Walk {
+    const Iter *it;
+    SegmentFn fn;
+    void *ctx;
+    const char *who;
+} Walk;
+
+/* Elements [begin, end) of the walk in row-major order, as segments of
+   rows: the first and last may be partial rows. */
+static int walk_chunk(void *arg, int64_t begin, int64_t end) {
+    const Walk *w = arg;
+    const Iter *it = w->it;
+    for (int64_t at = begin; at < end;) {
+        int64_t row = at / it->inner, col = at % it->inner;
+        int64_t n = it->inner - col < end - at ? it->inner - col : end - at;
+        float *p[ITER_MAXOPS];
+        iter_row(it, row, p);
+        for (int k = 0; k < it->nops; k++)
+            p[k] += col * it->strides[k][it->ndim - 1];
+        int st = w->fn(w->ctx, p, n);
+        if (st)
+            return st;
+        at += n;
+    }
+    return at_check_interrupt(w->who) ? AT_EINTR : AT_OK;
+}
+
+int iter_for(const Iter *it, const char *who, SegmentFn fn, void *ctx) {
+    Walk w = {it, fn, ctx, who};
+    return parallel_for(it->rows * it->inner, CHUNK_ELEMS, walk_chunk, &w);
 }

@@ -36,6 +36,13 @@ void iter_row(const Iter *it, int64_t row, float **ptrs);
    slice. Lets a kernel walk the slices and scan dim itself. */
 Tensor iter_without_dim(const Tensor *t, int dim);
 
+/* fn(ctx, ptrs, n): n elements from ptrs, each operand at its inner stride. */
+typedef int (*SegmentFn)(void *ctx, float **ptrs, int64_t n);
+
+/* Every element, in segments of rows shared by the thread pool (a long
+   row is cut too); Ctrl-C is checked between chunks, naming `who`. */
+int iter_for(const Iter *it, const char *who, SegmentFn fn, void *ctx);
+
 /* Inner stride of operand k. */
 static inline int64_t iter_step(const Iter *it, int k) { return it->strides[k][it->ndim - 1]; }
 
