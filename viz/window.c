@@ -24,8 +24,9 @@ struct VizWindow {
     SDL_Renderer *ren;
     SDL_Texture *tex;
     VizImage img;  // owned copy
-    VizImage view; // img with a query row highlighted, when sel >= 0
-    int sel;
+    VizImage view;         // img with the picked query rows highlighted, when any are
+    unsigned char *picked; // per row of L: picked by a click (shift+click adds); NULL: none
+    int npicked, picked_rows;
     HeatmapLayout L;
     float *w;        // rows x cols, owned
     char **rl, **cl; // owned, NULL entries never
@@ -36,6 +37,9 @@ struct VizWindow {
     float *all; // layers x heads x T x T, owned; NULL for a single map
     int T;
     int layers, heads, layer, head, average, grid;
+    int maxh, rollout, diff; // pages: max over heads, rollout up to the layer, minus the pin
+    float *pin;              // T x T map pinned with p (NULL before), subtracted by d
+    char pin_page[128];
     HeatmapGridLayout G;
     int down_x, down_y; // where the mouse went down (a click selects a thumbnail)
     HeatmapOptions opts;
@@ -97,6 +101,8 @@ static void destroy(VizWindow *v) {
     viz_image_free(&v->view);
     free(v->w);
     free(v->all);
+    free(v->pin);
+    free(v->picked);
     free_labels(v->rl, v->L.rows);
     free_labels(v->cl, v->L.cols);
     free(v);
@@ -199,7 +205,6 @@ int window_open(VizWindow **out, const VizImage *img, const HeatmapLayout *L, co
     if (!v)
         return at_error(AT_ENOMEM, "window: out of memory");
     v->L = *L;
-    v->sel = -1;
     snprintf(v->title, sizeof v->title, "attnlab%s%s", title ? " - " : "", title ? title : "");
     st = copy_data(v, img, w, row_labels, col_labels);
     return finish_open(out, v, st);
@@ -276,59 +281,160 @@ static int render_grid(VizWindow *v) {
         return st;
     viz_image_free(&v->img);
     viz_image_free(&v->view);
-    v->img = img, v->sel = -1;
+    v->img = img, v->npicked = 0;
     return AT_OK;
 }
 
-/* Render the browser's current page (one head, or the heads' average)
-   into v->img / v->L / v->w; the texture is updated by the caller. */
-static int render_page(VizWindow *v) {
+/* Attention rollout (Abnar & Zuidema 2020) of layers 1 .. v->layer + 1
+   into v->w: per layer the heads' average A, A' = 0.5 A + 0.5 I for the
+   residual path with rows renormalised, then R = A'_l ... A'_1. Doubles
+   inside; O(layers T^3), done once per key press. */
+static int rollout(VizWindow *v) {
     int T = v->T;
-    if (v->grid)
-        return render_grid(v);
+    size_t TT = (size_t)T * T;
+    double *R = malloc(TT * sizeof *R), *A = malloc(TT * sizeof *A), *N = malloc(TT * sizeof *N);
+    if (!R || !A || !N) {
+        free(R), free(A), free(N);
+        return at_error(AT_ENOMEM, "window: out of memory for a %dx%d rollout", T, T);
+    }
+    for (int l = 0; l <= v->layer; l++) {
+        const float *lw = v->all + (size_t)l * v->heads * TT;
+        for (int i = 0; i < T; i++) {
+            double sum = 0.0;
+            for (int j = 0; j < T; j++) {
+                double a = 0.0;
+                for (int h = 0; h < v->heads; h++)
+                    a += (double)lw[h * TT + (size_t)i * T + j];
+                A[(size_t)i * T + j] = 0.5 * a / v->heads + (i == j ? 0.5 : 0.0);
+                sum += A[(size_t)i * T + j];
+            }
+            for (int j = 0; j < T; j++) // sum >= 0.5: the identity's share
+                A[(size_t)i * T + j] /= sum;
+        }
+        double *dst = l == 0 ? R : N; // the first layer is the rollout so far
+        for (int i = 0; i < T; i++)
+            for (int j = 0; j < T; j++) {
+                double acc = 0.0;
+                for (int k = 0; l > 0 && k < T; k++)
+                    acc += A[(size_t)i * T + k] * R[(size_t)k * T + j];
+                dst[(size_t)i * T + j] = l == 0 ? A[(size_t)i * T + j] : acc;
+            }
+        if (l > 0)
+            memcpy(R, N, TT * sizeof *R);
+    }
+    for (size_t k = 0; k < TT; k++)
+        v->w[k] = (float)R[k];
+    free(R), free(A), free(N);
+    return AT_OK;
+}
+
+/* The map of the page into v->w and its name into v->page: one head, the
+   heads' average or max, or the rollout. */
+static int page_map(VizWindow *v) {
+    int T = v->T;
     size_t TT = (size_t)T * T;
     const float *layer = v->all + (size_t)v->layer * v->heads * TT;
-    if (v->average) {
+    if (v->rollout) {
+        snprintf(v->page, sizeof v->page, "rollout of layers 1-%d of %d", v->layer + 1, v->layers);
+        return rollout(v);
+    }
+    if (v->average || v->maxh) {
         for (size_t k = 0; k < TT; k++) {
-            double sum = 0.0;
-            for (int h = 0; h < v->heads; h++)
-                sum += (double)layer[h * TT + k];
-            v->w[k] = (float)(sum / v->heads);
+            double sum = 0.0, top = (double)layer[k];
+            for (int h = 0; h < v->heads; h++) {
+                double x = (double)layer[h * TT + k];
+                sum += x;
+                top = x > top ? x : top;
+            }
+            v->w[k] = (float)(v->maxh ? top : sum / v->heads);
         }
-        snprintf(v->page, sizeof v->page, "layer %d of %d, average of %d heads", v->layer + 1,
-                 v->layers, v->heads);
+        snprintf(v->page, sizeof v->page, "layer %d of %d, %s of %d heads", v->layer + 1,
+                 v->layers, v->maxh ? "max" : "average", v->heads);
     } else {
         memcpy(v->w, layer + (size_t)v->head * TT, TT * sizeof *v->w);
         snprintf(v->page, sizeof v->page, "layer %d of %d, head %d of %d", v->layer + 1, v->layers,
                  v->head + 1, v->heads);
     }
-    v->opts.title = v->page;
+    return AT_OK;
+}
+
+/* Render the browser's current page (a map of page_map, less the pinned
+   map with d) into v->img / v->L / v->w; the texture is updated by the
+   caller. */
+static int render_page(VizWindow *v) {
+    int T = v->T;
+    if (v->grid)
+        return render_grid(v);
+    int st = page_map(v);
+    if (st)
+        return st;
+    HeatmapOptions o = v->opts;
+    if (v->diff && v->pin) {
+        size_t TT = (size_t)T * T, len = strlen(v->page);
+        for (size_t k = 0; k < TT; k++)
+            v->w[k] -= v->pin[k];
+        snprintf(v->page + len, sizeof v->page - len, " minus %s", v->pin_page);
+        o.cmap = colormap_find("diverging"); // symmetric about 0 from the data
+        o.has_vmin = o.has_vmax = 0, o.log_scale = 0;
+    }
+    o.title = v->page;
     VizImage img;
     HeatmapLayout L;
-    int st = heatmap_render(&img, &L, v->w, T, T, (const char *const *)v->rl,
-                            (const char *const *)v->cl, &v->opts);
+    st = heatmap_render(&img, &L, v->w, T, T, (const char *const *)v->rl,
+                        (const char *const *)v->cl, &o);
     if (st)
         return st;
     viz_image_free(&v->img);
     viz_image_free(&v->view);
-    v->img = img, v->L = L, v->sel = -1;
+    v->img = img, v->L = L, v->npicked = 0;
     return AT_OK;
 }
 
-/* Arrow keys and a: another page of the browser. */
+/* p: pin the map shown (without any difference) for d to subtract. */
+static void pin(VizWindow *v) {
+    size_t TT = (size_t)v->T * v->T;
+    if (v->grid)
+        return;
+    if (!v->pin && !(v->pin = malloc(TT * sizeof *v->pin))) {
+        printf("window: out of memory to pin a map\n");
+        fflush(stdout);
+        return;
+    }
+    int diff = v->diff;
+    v->diff = 0;
+    if (page_map(v) == AT_OK) {
+        memcpy(v->pin, v->w, TT * sizeof *v->pin);
+        snprintf(v->pin_page, sizeof v->pin_page, "%s", v->page);
+        printf("pinned %s (d shows the difference)\n", v->pin_page);
+        fflush(stdout);
+    }
+    v->diff = diff;
+}
+
+/* Arrow keys, a, m, r, g, p, d: another page of the browser. */
 static void browse(VizWindow *v, SDL_Keycode k) {
-    if (k != SDLK_g &&
-        (k == SDLK_RIGHT || k == SDLK_LEFT || k == SDLK_UP || k == SDLK_DOWN || k == SDLK_a))
-        v->grid = 0;
     if (k == SDLK_RIGHT || k == SDLK_LEFT) {
         v->head = (v->head + (k == SDLK_RIGHT ? 1 : v->heads - 1)) % v->heads;
-        v->average = 0;
+        v->average = v->maxh = v->rollout = v->grid = 0;
     } else if (k == SDLK_UP || k == SDLK_DOWN) {
         v->layer = (v->layer + (k == SDLK_UP ? 1 : v->layers - 1)) % v->layers;
-    } else if (k == SDLK_a) {
-        v->average = !v->average;
+        v->grid = 0;
+    } else if (k == SDLK_a || k == SDLK_m || k == SDLK_r) {
+        int *mode = k == SDLK_a ? &v->average : k == SDLK_m ? &v->maxh : &v->rollout;
+        int on = !*mode;
+        v->average = v->maxh = v->rollout = v->grid = 0;
+        *mode = on;
     } else if (k == SDLK_g) {
         v->grid = !v->grid;
+    } else if (k == SDLK_p) {
+        pin(v);
+    } else if (k == SDLK_d) {
+        if (!v->pin) {
+            printf("d shows the difference to a pinned map: pin one with p first\n");
+            fflush(stdout);
+            return;
+        }
+        v->diff = !v->diff;
     } else {
         return;
     }
@@ -340,31 +446,58 @@ static void browse(VizWindow *v, SDL_Keycode k) {
     SDL_SetWindowTitle(v->win, v->title);
 }
 
-/* Query row v->sel stands out: the other rows fade towards white and a
-   dark frame goes round it, so one sees where that query looks. */
-static void highlight(VizWindow *v, int x, int y) {
+/* Row i picked by a click: alone, or (add, a shift+click) toggled
+   beside the rows picked before; a click on the only picked row clears. */
+static void pick_row(VizWindow *v, int i, int add) {
+    int rows = v->L.rows;
+    if (v->picked_rows != rows) {
+        free(v->picked);
+        v->picked = calloc((size_t)rows, 1);
+        v->picked_rows = v->picked ? rows : 0, v->npicked = 0;
+        if (!v->picked)
+            return;
+    }
+    if (i < 0 || (!add && v->npicked == 1 && v->picked[i])) {
+        memset(v->picked, 0, (size_t)rows);
+        v->npicked = 0;
+    } else if (add) {
+        v->picked[i] = !v->picked[i];
+        v->npicked += v->picked[i] ? 1 : -1;
+    } else {
+        memset(v->picked, 0, (size_t)rows);
+        v->picked[i] = 1, v->npicked = 1;
+    }
+}
+
+/* Picked query rows stand out: the other rows fade towards white and a
+   dark frame goes round each picked row, so one sees where they look. */
+static void highlight(VizWindow *v, int x, int y, int add) {
     const HeatmapLayout *L = &v->L;
     double px = v->ox + x / v->zoom, py = v->oy + y / v->zoom;
     int i = (int)((py - L->map_y) / L->cell);
     int inside =
         px >= L->map_x && py >= L->map_y && i < L->rows && px < L->map_x + L->cols * L->cell;
-    v->sel = inside && v->sel != i ? i : -1;
+    pick_row(v, inside ? i : -1, add);
     viz_image_free(&v->view);
-    if (v->sel >= 0 &&
+    if (v->npicked > 0 &&
         viz_image_init(&v->view, v->img.w, v->img.h, (VizRGB){255, 255, 255}) == AT_OK) {
         memcpy(v->view.px, v->img.px, (size_t)v->img.w * v->img.h * 4);
         int x0 = L->map_x, w = L->cols * L->cell;
-        for (int r = 0; r < L->rows; r++)
-            for (int yy = 0; r != v->sel && yy < L->cell; yy++)
+        for (int r = 0; r < L->rows; r++) // fade first, then frame: frames overlap neighbours
+            for (int yy = 0; !v->picked[r] && yy < L->cell; yy++)
                 for (int xx = 0; xx < w; xx++)
                     viz_blend(&v->view, x0 + xx, L->map_y + r * L->cell + yy,
                               (VizRGB){255, 255, 255}, 170);
-        int y0 = L->map_y + v->sel * L->cell;
         VizRGB ink = {20, 20, 20};
-        viz_fill_rect(&v->view, x0 - 2, y0 - 2, w + 4, 2, ink);
-        viz_fill_rect(&v->view, x0 - 2, y0 + L->cell, w + 4, 2, ink);
-        viz_fill_rect(&v->view, x0 - 2, y0, 2, L->cell, ink);
-        viz_fill_rect(&v->view, x0 + w, y0, 2, L->cell, ink);
+        for (int r = 0; r < L->rows; r++) {
+            int y0 = L->map_y + r * L->cell;
+            if (!v->picked[r])
+                continue;
+            viz_fill_rect(&v->view, x0 - 2, y0 - 2, w + 4, 2, ink);
+            viz_fill_rect(&v->view, x0 - 2, y0 + L->cell, w + 4, 2, ink);
+            viz_fill_rect(&v->view, x0 - 2, y0, 2, L->cell, ink);
+            viz_fill_rect(&v->view, x0 + w, y0, 2, L->cell, ink);
+        }
     }
     if (upload(v)) {
         printf("window: %s\n", at_errmsg());
@@ -379,7 +512,7 @@ static void pick(VizWindow *v, int x, int y) {
     if (px < 0 || py < 0 || h >= v->heads || l >= v->layers || px - h * v->G.step > v->G.thumb ||
         py - l * v->G.step > v->G.thumb)
         return;
-    v->layer = l, v->head = h, v->grid = 0, v->average = 0;
+    v->layer = l, v->head = h, v->grid = 0, v->average = v->maxh = v->rollout = 0;
     if (render_page(v) || upload(v)) {
         printf("window: %s\n", at_errmsg());
         fflush(stdout);
@@ -440,7 +573,12 @@ static void handle(const SDL_Event *e) {
         if (e->type == SDL_MOUSEBUTTONDOWN)
             v->down_x = e->button.x, v->down_y = e->button.y;
         else if (abs(e->button.x - v->down_x) + abs(e->button.y - v->down_y) < 4)
-            (v->grid ? pick : highlight)(v, e->button.x, e->button.y);
+        {
+            if (v->grid)
+                pick(v, e->button.x, e->button.y);
+            else
+                highlight(v, e->button.x, e->button.y, (SDL_GetModState() & KMOD_SHIFT) != 0);
+        }
     } else if (e->type == SDL_MOUSEMOTION) {
         if (v->dragging)
             v->ox -= e->motion.xrel / v->zoom, v->oy -= e->motion.yrel / v->zoom;
@@ -471,7 +609,9 @@ int window_open_browser(VizWindow **out, const float *w, int layers, int heads, 
     size_t n = (size_t)layers * heads * T * T;
     v->L.rows = v->L.cols = T;
     v->T = T, v->layers = layers, v->heads = heads, v->opts = *o;
-    snprintf(v->title, sizeof v->title, "attnlab - attention (arrows: head, layer; a: average)");
+    snprintf(v->title, sizeof v->title,
+             "attnlab - attention (arrows: head, layer; a: average, m: max, r: rollout; "
+             "p: pin, d: difference)");
     v->all = malloc(n * sizeof *v->all);
     v->w = malloc((size_t)T * T * sizeof *v->w);
     v->rl = copy_labels(tokens, T);
@@ -486,6 +626,16 @@ int window_open_browser(VizWindow **out, const float *w, int layers, int heads, 
 }
 
 const char *window_page(const VizWindow *win) { return win->page; }
+
+int window_picked(const VizWindow *win, int *rows, int max) {
+    int n = 0;
+    for (int r = 0; win->picked && r < win->picked_rows; r++)
+        if (win->picked[r] && n < max)
+            rows[n++] = r;
+    return n;
+}
+
+const float *window_map(const VizWindow *win) { return win->w; }
 const VizImage *window_view(const VizWindow *win) { return win->view.px ? &win->view : &win->img; }
 
 int window_count(void) {

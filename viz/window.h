@@ -41,6 +41,18 @@ int window_open_browser(VizWindow **out, const float *w, int layers, int heads, 
                         const char *const *tokens, const HeatmapOptions *o);
 /* The browser's page, e.g. "layer 2 of 12, head 3 of 12" ("" otherwise). */
 const char *window_page(const VizWindow *win);
+/* Browser keys beyond those: m the max over the layer's heads, r the
+   attention rollout of layers 1 .. this one (Abnar & Zuidema: head
+   average, A' = 0.5 A + 0.5 I renormalised, multiplied up the layers), p
+   pins the map shown and d shows the page minus the pinned map (diverging
+   colours). In every window a shift+click adds a query row to the picked
+   rows (a plain click picks one row alone). */
+/* The picked query rows (0-based, ascending) into rows[0 .. max); returns
+   how many were stored. */
+int window_picked(const VizWindow *win, int *rows, int max);
+/* The values of the map shown (rows x cols, row-major; NULL for a
+   picture without cells). Borrowed. */
+const float *window_map(const VizWindow *win);
 
 /* The picture shown now (with a highlighted row, when one is). Borrowed. */
 const VizImage *window_view(const VizWindow *win);
