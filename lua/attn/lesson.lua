@@ -367,6 +367,8 @@ function Run:line(s) self.write((s or "") .. "\n") end
 
 function Run:error(kind, step, err)
   local msg = short_error(err)
+  -- Ctrl-C while a step runs ends the lesson (the learner keeps what ran)
+  if msg:match("interrupted$") then self.stop = true end
   self.report.errors[#self.report.errors + 1] = {step = step, kind = kind, message = msg}
   self:line("  ! " .. self.words[kind .. "_error"])
   self:line(indent(msg, "    "))
@@ -434,7 +436,11 @@ function Run:exercise(i, ex)
       if k == 0 then self:line("  " .. self.words.empty) end
       k = k + 1
       local line = self.read("  " .. self.words.answer)
-      if line == nil or trim(line) == "" then break end
+      if line == nil then                -- end of input or Ctrl-C: leave the lesson
+        self.stop = true
+        return
+      end
+      if trim(line) == "" then break end
       given = trim(line)
     end
     if type(given) == "string" then
@@ -477,8 +483,8 @@ function Run:step(i)
   self:line(trim(s.text[lang]))
   self:line("")
   if s.code then self:run_code(i, s.code, true) end
-  if s.picture then self:show_picture(i, s) end
-  if s.exercise then self:exercise(i, s.exercise) end
+  if s.picture and not self.stop then self:show_picture(i, s) end
+  if s.exercise and not self.stop then self:exercise(i, s.exercise) end
 end
 
 -- What to do after a step: "next", "back", "again" or "quit".
@@ -552,7 +558,7 @@ function lesson.run(id, opts)
   while i <= #L.steps do
     run:step(i)
     local last = i == #L.steps
-    local k = last and "next" or run:key(i)
+    local k = run.stop and "quit" or (last and "next" or run:key(i))
     if k == "quit" then
       run.report.quit = true
       break

@@ -3,8 +3,8 @@
  *
  * Reads the options (they end at the script name or at --), makes the Lua
  * state, then runs in this order: each -e CODE, the script or the action
- * (--lesson, --list-lessons, --look), and the REPL when -i asks for it or
- * nothing else was given. Like lua(1), standard input that is not a
+ * (--lesson, --list-lessons, --look), and the REPL when -i asks for it,
+ * after a lesson taken without --auto, or when nothing else was given. Like lua(1), standard input that is not a
  * terminal runs as a script instead of the REPL.
  *
  * Exit status: 0 ok; 1 Lua code raised an error (message and traceback on
@@ -19,6 +19,7 @@
 #endif
 
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -332,6 +333,50 @@ static int push_api(lua_State *L, const char *option, const char *what, const ch
     return 0;
 }
 
+/* The lesson runner's `read` when standard input is a terminal: show the
+   prompt and wait for a line in short polls, letting open windows handle
+   their events in between (as the REPL does), so a heatmap stays live
+   while the learner reads. Returns the line without its newline; nil at
+   the end of input, or on Ctrl-C, which the runner takes as leaving the
+   lesson (the learner lands in the REPL). */
+static int lesson_read(lua_State *L) {
+    const char *prompt = luaL_optstring(L, 1, "");
+    luaL_Buffer line;
+    int got = 0; // bytes read so far, to tell an empty line from the end
+    fputs(prompt, stdout);
+    fflush(stdout);
+    luaL_buffinit(L, &line);
+    for (;;) {
+        struct pollfd pfd = {.fd = STDIN_FILENO, .events = POLLIN};
+        char c;
+        int r = poll(&pfd, 1, 16);
+        ssize_t n = r > 0 ? read(STDIN_FILENO, &c, 1) : 0;
+        if ((r < 0 || n < 0) && errno == EINTR) { // Ctrl-C: forget the flag, leave
+            attn_lua_interrupt_clear(L);
+            putchar('\n');
+            lua_pushnil(L);
+            return 1;
+        }
+        if (r < 0 || n < 0 || (r > 0 && n == 0)) { // an error or the end of input
+            if (!got)
+                lua_pushnil(L);
+            else
+                luaL_pushresult(&line);
+            return 1;
+        }
+        if (r == 0) {
+            attn_lua_idle(L);
+            continue;
+        }
+        got = 1;
+        if (c == '\n')
+            break;
+        luaL_addchar(&line, c);
+    }
+    luaL_pushresult(&line);
+    return 1;
+}
+
 /* Protected: run the action of the options (upvalue: the Options).
    Returns nothing, or the message when the action is missing. */
 static int action_run(lua_State *L) {
@@ -345,6 +390,13 @@ static int action_run(lua_State *L) {
         lua_setfield(L, -2, "lang");
         lua_pushboolean(L, o->lesson_auto);
         lua_setfield(L, -2, "auto");
+        if (!o->lesson_auto && isatty(STDIN_FILENO)) {
+            // keys from the terminal with live windows; Ctrl-C leaves the
+            // lesson for the REPL instead of ending the program
+            lua_pushcfunction(L, lesson_read);
+            lua_setfield(L, -2, "read");
+            repl_signals_install(L, 1);
+        }
         lua_call(L, 2, 0);
     } else if (o->list_lessons) {
         if (!push_api(L, "--list-lessons", "lessons are", "lesson.list"))
@@ -408,7 +460,11 @@ static int run_all(lua_State *L, const Options *o, int argc, char **argv) {
     } else if (st == 0 && did) {
         st = run_action(L, o);
     }
-    if (st != 0 || (did && !o->interactive))
+    // A lesson taken by hand (no --auto) leaves the learner in the REPL
+    // with the lesson's variables; standard input that is not a terminal
+    // runs on as a script, as everywhere else.
+    int stay = o->interactive || (o->lesson != NULL && !o->lesson_auto);
+    if (st != 0 || (did && !stay))
         return st;
     if (tty)
         return repl_run(L);
