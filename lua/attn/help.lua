@@ -497,7 +497,9 @@ doc(S, "attn.viz.heatmap",
   "attn.viz.heatmap(w, {rows=toks, cols=toks, file=\"a.png\"})")
 doc(S, "attn.viz.show", "attn.viz.show(rec, {tokens=})",
   "browses the recorded attention of every layer and head (arrows, a: average of heads, " ..
-  "g: grid, s: save png, q: close).", "attn.viz.show(rec, {tokens=toks})")
+  "m: max of heads, r: rollout up to the layer, p: pin the map, d: difference to the " ..
+  "pinned map, g: grid, click or shift+click: pick query rows, s: save png, q: close).",
+  "attn.viz.show(rec, {tokens=toks})")
 doc(S, "attn.viz.term", "attn.viz.term(w, {rows=, cols=})",
   "prints a 2-d tensor as colour blocks in the terminal.", "attn.viz.term(w)")
 doc(S, "attn.viz.plot", "attn.viz.plot(values, {title=, file=})",
@@ -517,6 +519,10 @@ doc(S, "attn.viz.export", "attn.viz.export(w, path, {rows=, cols=}) -> path",
   "writes a 2-d tensor as csv: a header of column labels, then one line per row led by its " ..
   "label; 9 significant digits, so float32 values read back exactly. written atomically.",
   "attn.viz.export(w, \"w.csv\", {rows=toks, cols=toks})")
+doc(S, "attn.viz.grid", "attn.viz.grid(rec, {file=, title=, colormap=, vmin=, vmax=})",
+  "writes every layer x head of a record as thumbnails in one png (a row per layer, a " ..
+  "column per head, one colour range): the browser's g page as a file.",
+  "attn.viz.grid(rec, {file=\"all.png\"})")
 doc(S, "attn.viz.reduce_heads", "attn.viz.reduce_heads(w, \"mean\"|\"max\") -> Tensor",
   "one [Tq, Tk] map from a layer's [heads, Tq, Tk] weights: the average of the heads (rows " ..
   "still sum to 1) or the largest weight over heads at each cell.",
@@ -533,12 +539,14 @@ doc(S, "attn.viz.group", "attn.viz.group(w, groups) -> Tensor",
 -- ---- Exploring ------------------------------------------------------------------------
 S = "Exploring"
 doc(S, "attn.look",
-  "attn.look(text, {model=, png=, csv=, layer=, head=, heads=, level=, rollout=, queries=, " ..
+  "attn.look(text, {model=, png=, grid=, csv=, layer=, head=, heads=, level=, rollout=, " ..
+  "queries=, " ..
   "ablate=, scale=, hard=, mask=, generate=, pair=}) -> result",
   "a model's attention on your sentence: tokenises with the model's tokenizer, runs it with " ..
   "recording and opens the layer/head browser (a window; the chosen map and where each " ..
   "token looks most in the terminal when headless; png/csv files when asked: the chosen " ..
-  "map, or one per layer as name-layerN.png). model: a built-in name, a hugging face " ..
+  "map, or one per layer as name-layerN.png, or with grid=true one png of every layer " ..
+  "and head). model: a built-in name, a hugging face " ..
   "gpt-2/bert folder, or a model object with tokenizer=. level \"char\" merges byte pieces " ..
   "into characters, \"word\" into words (## pieces for bert; spaces, punctuation and each " ..
   "chinese character end a word): attention to a word is summed over its pieces, a word's " ..

@@ -406,7 +406,7 @@ end
 local known = {model = 1, tokenizer = 1, name = 1, png = 1, csv = 1, layer = 1, head = 1,
                heads = 1, level = 1, ablate = 1, scale = 1, hard = 1, mask = 1, generate = 1,
                temperature = 1, pair = 1, rollout = 1, queries = 1, top = 1, window = 1,
-               classifier = 1, quiet = 1}
+               classifier = 1, quiet = 1, grid = 1}
 
 local function check_opts(opts)
   if type(opts) ~= "table" then error("look: options must be a table, got a " .. type(opts), 3) end
@@ -419,9 +419,15 @@ end
 local function write_files(r, opts, say)
   local files = {}
   local one = opts.layer or opts.head or opts.rollout or opts.queries or #r.rec.attention == 1
+  local grid = opts.grid and opts.png
+  if grid then
+    viz.grid(r.rec, {file = opts.png, title = "every layer and head: " .. #r.tokens .. " " ..
+                                              r.level .. "s"})
+    files[#files + 1] = opts.png
+  end
   local function emit(map, title, tag)
     local rows = r.map_rows
-    if opts.png then
+    if opts.png and not grid then
       local f = tagged(opts.png, tag)
       viz.heatmap(map, {rows = rows, cols = r.tokens, title = title, file = f})
       files[#files + 1] = f

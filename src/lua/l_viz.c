@@ -413,6 +413,36 @@ static int l_viz_show(lua_State *L) {
     return push_kind(L, "term");
 }
 
+static const char *const grid_keys[] = {"file", "title", "colormap", "log", "vmin", "vmax", NULL};
+
+/* attn.viz.grid(rec, {file=, title=}): every layer x head of a record as
+   thumbnails in one PNG (one row per layer, one column per head, one
+   colour range): the picture the browser's g key shows, for files. */
+static int l_viz_grid(lua_State *L) {
+    const char *who = "attn.viz.grid";
+    lua_settop(L, 2);
+    int layers, heads, T;
+    float *w = read_record(L, &layers, &heads, &T, who);
+    luaL_checktype(L, 2, LUA_TTABLE);
+    check_keys(L, 2, grid_keys, who);
+    HeatmapOptions o;
+    heatmap_options_default(&o);
+    const char *file = opt_string(L, 2, "file", who);
+    if (!file)
+        return luaL_error(L, "%s: expected file= the PNG to write", who);
+    o.title = opt_string(L, 2, "title", who);
+    const char *cm = opt_string(L, 2, "colormap", who);
+    if (cm && !(o.cmap = colormap_find(cm)))
+        return luaL_error(L, "%s: unknown colormap '%s' (known: %s)", who, cm, colormap_names());
+    o.log_scale = opt_bool(L, 2, "log") == 1;
+    o.has_vmin = opt_number(L, 2, "vmin", &o.vmin, who);
+    o.has_vmax = opt_number(L, 2, "vmax", &o.vmax, who);
+    VizImage img;
+    if (heatmap_grid_render(&img, NULL, w, layers, heads, T, &o))
+        return luaL_error(L, "%s: %s", who, at_errmsg());
+    return to_png(L, &img, file, who);
+}
+
 /* attn.viz.wait(): keep windows live until the last one is closed (q, Esc
    or the close button); Ctrl-C stops waiting. */
 static int l_viz_wait(lua_State *L) {
@@ -534,7 +564,8 @@ static int l_viz_plot(lua_State *L) {
 
 static const luaL_Reg functions[] = {
     {"heatmap", l_viz_heatmap}, {"term", l_viz_term}, {"plot", l_viz_plot},
-    {"wait", l_viz_wait},       {"show", l_viz_show}, {NULL, NULL},
+    {"wait", l_viz_wait},       {"show", l_viz_show}, {"grid", l_viz_grid},
+    {NULL, NULL},
 };
 
 int luaopen_attn_viz(lua_State *L) {

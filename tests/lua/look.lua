@@ -170,6 +170,10 @@ T.section("files", function()
   local one = attn.look("hello world", quiet{csv = csv, layer = 2, head = 1,
                                              ablate = {layer = 1, head = 1}, png = png})
   T.is(one.files, {png, csv, tmp .. "/a-diff.png"}, "one map, and the difference picture")
+  local g = attn.look("hello world", quiet{png = tmp .. "/g.png", grid = true})
+  T.is(g.files, {tmp .. "/g.png"}, "grid=true: one PNG of every layer and head")
+  attn.viz.grid(g.rec, {file = tmp .. "/g2.png", title = "every layer and head: 3 tokens"})
+  T.ok(read(tmp .. "/g.png") == read(tmp .. "/g2.png"), "the grid is attn.viz.grid's picture")
   local lines = {}
   for line in (read(csv) or ""):gmatch("[^\n]+") do lines[#lines + 1] = line end
   T.is(lines[1], ",hello, wor,ld", "the CSV header holds the token labels")
