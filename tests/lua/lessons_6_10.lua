@@ -10,10 +10,13 @@
 local T = dofile((os.getenv("ATTNLAB_PATH") or ".") .. "/tests/lua/tap.lua")
 local attn = attn or require "attn"
 
-local root = os.getenv("ATTNLAB_PATH") or "."
-local bin = os.getenv("ATTNLAB_BIN") or "./attnlab"
-local tmp = (os.getenv("ATTNLAB_TESTDIR") or "tests") .. "/tmp/lessons_6_10"
-attn._io.mkdir((os.getenv("ATTNLAB_TESTDIR") or "tests") .. "/tmp")
+-- the children run in another folder: every path we hand them is absolute
+local here = os.getenv("PWD") or "."
+local root = os.getenv("ATTNLAB_PATH") or here
+local bin = os.getenv("ATTNLAB_BIN") or here .. "/attnlab"
+local testdir = os.getenv("ATTNLAB_TESTDIR") or here .. "/tests"
+local tmp = testdir .. "/tmp/lessons_6_10"
+attn._io.mkdir(testdir .. "/tmp")
 attn._io.mkdir(tmp)
 
 local function lit(v)
