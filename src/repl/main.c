@@ -425,6 +425,12 @@ static int action_run(lua_State *L) {
                 lua_setfield(L, -2, keys[k]);
             }
         lua_call(L, 2, 0);
+        // The browser window stays until closed, unless -i leads to the REPL,
+        // which keeps it live by itself.
+        if (!o->interactive && push_api(L, "--look", "windows are", "viz.wait"))
+            lua_call(L, 0, 0);
+        else if (!o->interactive)
+            lua_pop(L, 1);
     }
     return 0;
 }

@@ -4,7 +4,7 @@
 # --png and --csv files, and the usage errors of the --look options.
 . "$(dirname "$0")/tap.sh"
 
-plan 14
+plan 15
 
 run() {
     "$@" </dev/null >"$T/out" 2>"$T/err"
@@ -44,6 +44,13 @@ ok $? "--png and --csv write one file per layer" || diag "$T/out" "$T/err"
 run "$BIN" --look "hello world" --model hf --png b.png --layer 2
 [ $rc -eq 0 ] && [ -s b.png ] && [ ! -e b-layer2.png ]
 ok $? "--png with --layer writes the one map" || diag "$T/out" "$T/err"
+
+# With a display (SDL's dummy driver stands in) the browser opens and the
+# program waits for it to be closed: still running when timeout stops it.
+DISPLAY=:99 SDL_VIDEODRIVER=dummy timeout 3 "$BIN" --look "hello world" --model hf \
+    </dev/null >"$T/out" 2>"$T/err"
+[ $? -eq 124 ] && ! has "$T/out" "where each token looks most"
+ok $? "with a display: the browser window, kept open until closed" || diag "$T/out" "$T/err"
 
 run "$BIN" --headless --look "hello" --model nowhere
 [ $rc -eq 1 ] && has "$T/err" "cannot load model 'nowhere'"
