@@ -264,6 +264,12 @@ T.section("errors", function()
            {"look", "ablate head", "5", "1..2"}, "an ablated head outside the model")
   T.raises(function() attn.look("hi", {model = tmp .. "/nothing", quiet = true}) end,
            {"look", "cannot load", "nothing"}, "a folder without a model")
+  if #attn.models.list() == 0 then
+    T.raises(function() attn.look("hi", {quiet = true}) end,
+             {"look", "no model= given", "no built-in model"}, "no model anywhere")
+  else
+    T.skip("no model anywhere", "a built-in model is installed")
+  end
 end)
 
 T.section("the shipped model", function()
