@@ -220,7 +220,8 @@ Compare row 1 (今天) under both scores.
 
 Note how flat the cosine weights are: cosines lie in [-1, 1], so softmax
 can never make a weight more than e^2 = 7.4 times another. Models that use
-cosine multiply it by a learned "temperature"; lesson 3 plays with that.]],
+cosine multiply it by a learned scale (one over a "temperature"); lesson 3
+plays with temperatures.]],
         zh = [[
 余弦相似度把点积除以两个向量的长度：cos(y_i, y_j) = y_i · y_j / (|y_i| |y_j|)。
 它只看方向、不看长度，所以一个词和自己最相似（cos = 1）。
@@ -229,8 +230,8 @@ attn.F.attention(q, k, v, {score = "cosine"}) 用余弦得分计算注意力，�
 权重和原始得分。比较一下两种得分下第 1 行（今天）的权重。
 
 注意余弦权重有多“平”：余弦值在 [-1, 1] 之间，softmax 之后任意两个权重之比
-不会超过 e² ≈ 7.4。用余弦打分的模型通常会乘上一个可学习的“温度”系数，
-第 3 课会讲到。]],
+不会超过 e² ≈ 7.4。用余弦打分的模型通常会再乘上一个可学习的放大系数（也就是
+除以一个“温度”），第 3 课会讲到温度。]],
       },
       code = [[_, weights_cos, cos = attn.F.attention(y, y, y, {score = "cosine"})
 print("cosine scores:")

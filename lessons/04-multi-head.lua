@@ -145,15 +145,16 @@ print("head 1:") show(w[1])]],
         en = [[
 Head 2 ignores positions and matches meanings: each word looks at itself,
 and the second 喜欢 splits its weight between both copies of 喜欢. Where
-head 1 copied the previous word's content, head 2 copies positions: row
-5 of its output is the average of the positions of the two 喜欢.
+head 1 copied the previous word's content, head 2 copies positions: in
+row 5 of the output, numbers 3-4 (head 2's share) are the average of the
+positions of the two 喜欢.
 
 Same input, same kind of computation, two different relations: that is
 what the heads are for.]],
         zh = [[
 头 2 不看位置，只比较词义：每个词都看自己，而第二个“喜欢”把权重平分给两个
-“喜欢”。头 1 复制的是前一个词的词义，头 2 复制的则是位置：它输出的第 5 行，
-是两个“喜欢”位置的平均。
+“喜欢”。头 1 复制的是前一个词的词义，头 2 复制的则是位置：输出第 5 行的第 3、4
+个数（属于头 2 的部分）正是两个“喜欢”位置的平均。
 
 输入相同，计算方式相同，却抓住了两种不同的关系——这正是多个头的用处。]],
       },

@@ -195,7 +195,7 @@ local WORDS = {
     first = "(this is the first step)",
     choose = "the number of your choice",
     figure = "Figure", solutions = "Solutions", exercise_n = "Exercise",
-    hint_md = "Hint", output = "output",
+    hint_md = "Hint:",
   },
   zh = {
     lesson = "第", minutes = "分钟", step = "步骤", code = "代码",
@@ -213,7 +213,7 @@ local WORDS = {
     first = "（已经是第一步）",
     choose = "选项的编号",
     figure = "图", solutions = "答案", exercise_n = "练习",
-    hint_md = "提示", output = "输出",
+    hint_md = "提示：",
   },
 }
 
@@ -669,7 +669,7 @@ function lesson.export(id, opts)
         for k, c in ipairs(ex.choices[lang]) do add(("%d. %s"):format(k, c)) end
         add("")
       end
-      if ex.hint then add(("*%s:* %s\n"):format(W.hint_md, trim(ex.hint[lang]))) end
+      if ex.hint then add(("*%s* %s\n"):format(W.hint_md, trim(ex.hint[lang]))) end
       local ok, v = xpcall(ex.answer, debug.traceback, run.env)
       solutions[#solutions + 1] = ("%d. %s"):format(nth, ok and v ~= nil and
         format_value(ex.kind, v, ex, lang) or ("(" .. short_error(v) .. ")"))
@@ -681,7 +681,7 @@ function lesson.export(id, opts)
   end
   local path = dir .. "/" .. base .. ".md"
   save_atomic(path, table.concat(md, "\n"))
-  return path, run.report
+  return path
 end
 
 return lesson

@@ -5,7 +5,7 @@
 # waiting for a key doing the same.
 . "$(dirname "$0")/tap.sh"
 
-plan 14
+plan 16
 
 # run CMD...: stdin from /dev/null; sets rc, output in $T/out, $T/err.
 run() {
@@ -46,6 +46,15 @@ ok $? "a lesson is also found by its name"
 run "$BIN" --headless --lesson 99 --auto
 [ $rc -eq 1 ] && has "$T/err" "no lesson '99'" && has "$T/err" "1 dot-product"
 ok $? "an unknown lesson: status 1 and the lessons there are"
+
+# --safe refuses io.popen, which lists the lessons folder: a lesson is
+# then named by its file name, and a number says how.
+run "$BIN" --safe --headless --lesson 01-dot-product --auto
+[ $rc -eq 0 ] && has "$T/out" "End of the lesson"
+ok $? "--safe: a lesson named by its file name runs"
+run "$BIN" --safe --headless --lesson 1 --auto
+[ $rc -eq 1 ] && has "$T/err" "--safe" && has "$T/err" "give the lesson's file name"
+ok $? "--safe: a lesson number gets a message saying what to give instead"
 
 # By hand, keys from a pipe: Enter; an empty answer to step 2's exercise;
 # b back to step 1; Enter; an empty answer again; Enter; q in step 3. Then
