@@ -175,7 +175,8 @@ function viz.export(w, path, opts)
     lines[i + 1] = table.concat(cells, ",")
   end
   local tmp = path .. ".tmp"
-  local f, err = io.open(tmp, "wb")
+  local opened, f, err = pcall(io.open, tmp, "wb")   -- --safe raises instead of returning nil
+  if not opened then f, err = nil, tostring(f):gsub("^io%.open: ", "") end
   if not f then error("viz.export: cannot write " .. path .. " (" .. tostring(err) .. ")", 2) end
   local ok, werr = f:write(table.concat(lines, "\n"), "\n")
   f:close()

@@ -4,7 +4,7 @@
 # --png and --csv files, and the usage errors of the --look options.
 . "$(dirname "$0")/tap.sh"
 
-plan 15
+plan 16
 
 run() {
     "$@" </dev/null >"$T/out" 2>"$T/err"
@@ -55,6 +55,11 @@ ok $? "with a display: the browser window, kept open until closed" || diag "$T/o
 run "$BIN" --headless --look "hello" --model nowhere
 [ $rc -eq 1 ] && has "$T/err" "cannot load model 'nowhere'"
 ok $? "a missing model: status 1 and a message" || diag "$T/err"
+
+run "$BIN" --safe --headless --look "hello" --model hf --csv ../out.csv
+[ $rc -eq 1 ] && has "$T/err" "viz.export: cannot write ../out-layer1.csv" &&
+    has "$T/err" "outside the working folder" && [ ! -e ../out-layer1.csv ]
+ok $? "--safe: --csv outside the working folder is refused" || diag "$T/err"
 
 run "$BIN" --look "hello" --layer two
 [ $rc -eq 2 ] && has "$T/err" "--layer takes a positive whole number, not 'two'"
