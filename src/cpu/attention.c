@@ -18,12 +18,14 @@
  * 2): with D_i = g_i . out_i and dp_ij = g_i . v_j,
  *   dv_j = sum_i p_ij g_i,  ds_ij = p_ij (dp_ij - D_i),
  *   dk_j = scale sum_i ds_ij q_i,  dq_i = scale sum_j ds_ij k_j.
- * It runs as two passes so no two threads write one row: one over key
- * tiles (dk, dv), one over query tiles (dq).
+ * Each task owns one head, so it can add into dq, dk and dv with no race.
  *
- * Every inner loop is an axpy over a contiguous row (the key and value
- * tiles are packed transposed for that), which the compiler vectorises;
- * there are no float reductions in the hot loops.
+ * Both directions are made of two small matrix products on tiles, written
+ * as register blocks of RQ rows by RB columns (eight sums of eight lanes,
+ * enough independent FMAs to keep both FMA units busy): "dot" against a
+ * tile packed transposed, and "axpy" of rows of weights times rows of a
+ * matrix. Rows are padded to a multiple of RQ with rows whose weights are
+ * zero, so no block has a ragged edge.
  */
 #include <config.h>
 
@@ -37,12 +39,15 @@
 #include "parallel.h"
 #include "vmath.h"
 
-#define BQ 32
-#define BK 64
+#define BQ 64 // queries per tile (a multiple of RQ)
+#define BK 64 // keys per tile (a multiple of RB)
+#define RQ 4  // rows per register block
+#define RB 16 // columns per register block: two v8
 
 typedef struct Attn {
     const float *q, *k, *v, *out, *lse, *g;
     float *o, *l, *dq, *dk, *dv;
+    const float *kt; // forward: every key tile packed transposed, (BH, tiles_k, D, BK)
     int64_t BH, Tq, Tk, D, Dv, tiles_q, tiles_k;
     int causal;
     float scale;
@@ -56,10 +61,95 @@ static int64_t key_end(const Attn *a, int64_t i) {
     return e < 0 ? 0 : e > a->Tk ? a->Tk : e;
 }
 
-#define RB 16 // sums per block: two v8
 
+/* kt (D, BK) = the n rows of k (n, D) starting at k, transposed; columns
+   past n are zero so the blocks below may read a whole block. */
+static void pack_t(float *kt, const float *k, int64_t n, int64_t D) {
+    for (int64_t d = 0; d < D; d++)
+        for (int64_t j = n; j < BK; j++)
+            kt[d * BK + j] = 0.0f;
+    for (int64_t j = 0; j < n; j++)
+        for (int64_t d = 0; d < D; d++)
+            kt[d * BK + j] = k[j * D + d];
+}
 
-/* s[j] = exp(s[j] - m) for j < n (all <= 0), returning their sum. */
+/* Rows r0..r0+RQ of the padded copy: rows past n are zeros. */
+static void pack_rows(float *dst, const float *src, int64_t n, int64_t rows, int64_t width) {
+    memcpy(dst, src, (size_t)(n * width) * sizeof(float));
+    memset(dst + n * width, 0, (size_t)((rows - n) * width) * sizeof(float));
+}
+
+/* c[r][j] = scale * sum_d a[r][d] bt[d][j] for r < rows (a multiple of RQ)
+   and j < nb (a multiple of RB); a has row stride lda, bt and c row stride BK. */
+HOT static void dot_packed(float *restrict c, const float *restrict a, int64_t lda,
+                           const float *restrict bt, int64_t rows, int64_t nb, int64_t D,
+                           float scale) {
+    for (int64_t r = 0; r < rows; r += RQ) {
+        const float *a0 = a + r * lda, *a1 = a0 + lda, *a2 = a1 + lda, *a3 = a2 + lda;
+        for (int64_t j = 0; j < nb; j += RB) {
+            v8 c00 = {0}, c01 = {0}, c10 = {0}, c11 = {0}, c20 = {0}, c21 = {0}, c30 = {0},
+               c31 = {0}, x0, x1;
+            for (int64_t d = 0; d < D; d++) {
+                const float *row = bt + d * BK + j;
+                LOAD8(x0, row);
+                LOAD8(x1, row + 8);
+                c00 += a0[d] * x0, c01 += a0[d] * x1;
+                c10 += a1[d] * x0, c11 += a1[d] * x1;
+                c20 += a2[d] * x0, c21 += a2[d] * x1;
+                c30 += a3[d] * x0, c31 += a3[d] * x1;
+            }
+            float *o = c + r * BK + j;
+            c00 *= scale, c01 *= scale, c10 *= scale, c11 *= scale;
+            c20 *= scale, c21 *= scale, c30 *= scale, c31 *= scale;
+            STORE8(o, c00), STORE8(o + 8, c01);
+            STORE8(o + BK, c10), STORE8(o + BK + 8, c11);
+            STORE8(o + 2 * BK, c20), STORE8(o + 2 * BK + 8, c21);
+            STORE8(o + 3 * BK, c30), STORE8(o + 3 * BK + 8, c31);
+        }
+    }
+}
+
+/* c[r][e] += sum_{j<n} w(r, j) x[j][e] for r < rows (a multiple of RQ) and
+   e < width, where w(r, j) = w[r * wrs + j * wcs] (so a tile of weights or
+   its transpose) and x, c have row strides ldx, ldc. */
+HOT static void axpy_rows(float *restrict c, int64_t ldc, const float *restrict w, int64_t wrs,
+                          int64_t wcs, const float *restrict x, int64_t ldx, int64_t rows,
+                          int64_t n, int64_t width) {
+    for (int64_t r = 0; r < rows; r += RQ) {
+        const float *w0 = w + r * wrs, *w1 = w0 + wrs, *w2 = w1 + wrs, *w3 = w2 + wrs;
+        float *o0 = c + r * ldc, *o1 = o0 + ldc, *o2 = o1 + ldc, *o3 = o2 + ldc;
+        int64_t e = 0;
+        for (; e + RB <= width; e += RB) {
+            v8 c00, c01, c10, c11, c20, c21, c30, c31, x0, x1;
+            LOAD8(c00, o0 + e), LOAD8(c01, o0 + e + 8);
+            LOAD8(c10, o1 + e), LOAD8(c11, o1 + e + 8);
+            LOAD8(c20, o2 + e), LOAD8(c21, o2 + e + 8);
+            LOAD8(c30, o3 + e), LOAD8(c31, o3 + e + 8);
+            for (int64_t j = 0; j < n; j++) {
+                const float *xj = x + j * ldx + e;
+                float p0 = w0[j * wcs], p1 = w1[j * wcs], p2 = w2[j * wcs], p3 = w3[j * wcs];
+                LOAD8(x0, xj);
+                LOAD8(x1, xj + 8);
+                c00 += p0 * x0, c01 += p0 * x1;
+                c10 += p1 * x0, c11 += p1 * x1;
+                c20 += p2 * x0, c21 += p2 * x1;
+                c30 += p3 * x0, c31 += p3 * x1;
+            }
+            STORE8(o0 + e, c00), STORE8(o0 + e + 8, c01);
+            STORE8(o1 + e, c10), STORE8(o1 + e + 8, c11);
+            STORE8(o2 + e, c20), STORE8(o2 + e + 8, c21);
+            STORE8(o3 + e, c30), STORE8(o3 + e + 8, c31);
+        }
+        for (; e < width; e++)
+            for (int64_t j = 0; j < n; j++) {
+                float xe = x[j * ldx + e];
+                o0[e] += w0[j * wcs] * xe, o1[e] += w1[j * wcs] * xe;
+                o2[e] += w2[j * wcs] * xe, o3[e] += w3[j * wcs] * xe;
+            }
+    }
+}
+
+/* s[j] = exp(s[j] - m) for j < n (all <= 0, or -inf), returning their sum. */
 HOT static float exp_shift(float *restrict s, int64_t n, float m) {
     v8 sum = {0}, x;
     int64_t j = 0;
@@ -79,124 +169,118 @@ HOT static float exp_shift(float *restrict s, int64_t n, float m) {
     return total;
 }
 
-/* kt (D, BK) = the n rows of k (n, D) starting at k, transposed; columns
-   past n are zero so the blocked loops below may read a whole block. */
-static void pack_t(float *kt, const float *k, int64_t n, int64_t D) {
-    for (int64_t d = 0; d < D; d++)
-        for (int64_t j = n; j < BK; j++)
-            kt[d * BK + j] = 0.0f;
-    for (int64_t j = 0; j < n; j++)
-        for (int64_t d = 0; d < D; d++)
-            kt[d * BK + j] = k[j * D + d];
-}
-
-/* s[0..n) = scale * q . kt[:, j] (kt packed with row stride BK), RB keys
-   at a time so their sums stay in registers across the D loop. */
-HOT static void scores(float *restrict s, const float *restrict q, const float *restrict kt,
-                       int64_t n, int64_t D, float scale) {
-    for (int64_t j0 = 0; j0 < n; j0 += RB) {
-        v8 a0 = {0}, a1 = {0}, x0, x1;
-        for (int64_t d = 0; d < D; d++) {
-            const float *row = kt + d * BK + j0;
-            LOAD8(x0, row);
-            LOAD8(x1, row + 8);
-            a0 += q[d] * x0;
-            a1 += q[d] * x1;
-        }
-        float sums[RB];
-        a0 *= scale;
-        a1 *= scale;
-        STORE8(sums, a0);
-        STORE8(sums + 8, a1);
-        int64_t m = n - j0 < RB ? n - j0 : RB;
-        memcpy(s + j0, sums, (size_t)m * sizeof(float));
+/* The largest of m and s[0..n), eight lanes at a time. */
+HOT static float row_max(const float *s, int64_t n, float m) {
+    v8 best = {m, m, m, m, m, m, m, m}, x;
+    int64_t j = 0;
+    for (; j + 8 <= n; j += 8) {
+        LOAD8(x, s + j);
+        best = v8_select(x > best, x, best);
     }
-}
-
-/* acc[0..Dv) += sum_j p[j] * v[j, :], RB columns at a time in registers. */
-HOT static void weigh(float *restrict acc, const float *restrict p, const float *restrict v,
-                      int64_t n, int64_t Dv) {
-    int64_t e0 = 0;
-    for (; e0 + RB <= Dv; e0 += RB) {
-        v8 a0, a1, x0, x1;
-        LOAD8(a0, acc + e0);
-        LOAD8(a1, acc + e0 + 8);
-        for (int64_t j = 0; j < n; j++) {
-            const float *vj = v + j * Dv + e0;
-            LOAD8(x0, vj);
-            LOAD8(x1, vj + 8);
-            a0 += p[j] * x0;
-            a1 += p[j] * x1;
-        }
-        STORE8(acc + e0, a0);
-        STORE8(acc + e0 + 8, a1);
-    }
-    for (; e0 < Dv; e0++)
-        for (int64_t j = 0; j < n; j++)
-            acc[e0] += p[j] * v[j * Dv + e0];
-}
-
-typedef struct RowState {
-    float m, l;
-} RowState;
-
-/* Fold one key tile (keys j0..j0+n) into query i's running state. */
-static void fold_tile(const Attn *a, int64_t i, int64_t j0, int64_t n, const float *qi,
-                      const float *kt, const float *vtile, float *acc, RowState *st, float *s) {
-    int64_t visible = key_end(a, i) - j0;
-    n = visible < n ? visible : n;
-    if (n <= 0)
-        return;
-    scores(s, qi, kt, n, a->D, a->scale);
-    float m = st->m;
-    for (int64_t j = 0; j < n; j++)
+    for (int u = 0; u < 8; u++)
+        m = best[u] > m ? best[u] : m;
+    for (; j < n; j++)
         m = s[j] > m ? s[j] : m;
-    float corr = expf(st->m - m); // m_old = -inf gives 0: nothing to rescale
-    st->l *= corr;
-    for (int64_t e = 0; e < a->Dv; e++)
-        acc[e] *= corr;
-    st->l += exp_shift(s, n, m);
-    weigh(acc, s, vtile, n, a->Dv);
-    st->m = m;
+    return m;
+}
+
+HOT static void scale_row(float *x, int64_t n, float c) {
+    for (int64_t i = 0; i < n; i++)
+        x[i] *= c;
+}
+
+/* Keys of the tile at j0 (n of them) that query i sees. */
+static int64_t visible(const Attn *a, int64_t i, int64_t j0, int64_t n) {
+    int64_t vis = key_end(a, i) - j0;
+    return vis < 0 ? 0 : vis < n ? vis : n;
+}
+
+/* ---- forward -------------------------------------------------------------- */
+
+typedef struct Scratch {
+    float *buf, *qp, *s, *acc, *m, *l;
+} Scratch;
+
+static int scratch_new(Scratch *w, const Attn *a) {
+    size_t n = (size_t)(BQ * a->D + BQ * BK + BQ * a->Dv + 2 * BQ);
+    w->buf = malloc(n * sizeof(float));
+    if (!w->buf)
+        return at_error(AT_ENOMEM, "attention: out of memory for a tile");
+    w->qp = w->buf, w->s = w->qp + BQ * a->D;
+    w->acc = w->s + BQ * BK, w->m = w->acc + BQ * a->Dv, w->l = w->m + BQ;
+    return AT_OK;
+}
+
+/* Key tiles are packed once, not once per query tile that reads them. */
+static int pack_task(void *ctx, int64_t begin, int64_t end) {
+    const Attn *a = ctx;
+    for (int64_t t = begin; t < end; t++) {
+        int64_t bh = t / a->tiles_k, j0 = (t % a->tiles_k) * BK;
+        int64_t n = a->Tk - j0 < BK ? a->Tk - j0 : BK;
+        pack_t((float *)a->kt + t * a->D * BK, a->k + (bh * a->Tk + j0) * a->D, n, a->D);
+    }
+    return AT_OK;
+}
+
+/* Fold the scores s (rows x BK) of the key tile at j0 into the running
+   state of queries i0..: mask, rescale, exponentiate; s becomes weights. */
+static void online_softmax(const Attn *a, Scratch *w, int64_t i0, int64_t nq, int64_t j0,
+                           int64_t n) {
+    for (int64_t r = 0; r < nq; r++) {
+        float *s = w->s + r * BK, *acc = w->acc + r * a->Dv;
+        int64_t vis = visible(a, i0 + r, j0, n);
+        if (vis == 0) { // the whole tile is in this query's future
+            memset(s, 0, BK * sizeof(float));
+            continue;
+        }
+        for (int64_t j = vis; j < BK; j++)
+            s[j] = -INFINITY; // exp gives 0: no weight
+        float m = row_max(s, vis, w->m[r]);
+        float corr = f_exp(w->m[r] - m); // m_old = -inf gives 0: nothing to rescale
+        scale_row(acc, a->Dv, corr);
+        w->l[r] = w->l[r] * corr + exp_shift(s, BK, m);
+        w->m[r] = m;
+    }
+    for (int64_t r = nq; r < (nq + RQ - 1) / RQ * RQ; r++)
+        memset(w->s + r * BK, 0, BK * sizeof(float)); // padding rows weigh nothing
+}
+
+static void forward_tile(const Attn *a, Scratch *w, int64_t bh, int64_t i0) {
+    int64_t nq = a->Tq - i0 < BQ ? a->Tq - i0 : BQ, rows = (nq + RQ - 1) / RQ * RQ;
+    const float *v = a->v + bh * a->Tk * a->Dv;
+    pack_rows(w->qp, a->q + (bh * a->Tq + i0) * a->D, nq, rows, a->D);
+    memset(w->acc, 0, (size_t)(rows * a->Dv) * sizeof(float));
+    for (int64_t r = 0; r < nq; r++)
+        w->m[r] = -INFINITY, w->l[r] = 0.0f;
+    int64_t last = key_end(a, i0 + nq - 1); // later tiles are all in the future
+    for (int64_t j0 = 0; j0 < last; j0 += BK) {
+        int64_t n = a->Tk - j0 < BK ? a->Tk - j0 : BK, nb = (n + RB - 1) / RB * RB;
+        const float *kt = a->kt + (bh * a->tiles_k + j0 / BK) * a->D * BK;
+        dot_packed(w->s, w->qp, a->D, kt, rows, nb, a->D, a->scale);
+        online_softmax(a, w, i0, nq, j0, n);
+        axpy_rows(w->acc, a->Dv, w->s, BK, 1, v + j0 * a->Dv, a->Dv, rows, n, a->Dv);
+    }
+    for (int64_t r = 0; r < nq; r++) {
+        float *o = a->o + (bh * a->Tq + i0 + r) * a->Dv;
+        float inv = w->l[r] > 0.0f ? 1.0f / w->l[r] : 0.0f;
+        for (int64_t e = 0; e < a->Dv; e++)
+            o[e] = w->acc[r * a->Dv + e] * inv;
+        a->l[bh * a->Tq + i0 + r] = w->l[r] > 0.0f ? w->m[r] + logf(w->l[r]) : -INFINITY;
+    }
 }
 
 static int forward_task(void *ctx, int64_t begin, int64_t end) {
     const Attn *a = ctx;
-    float *buf = malloc(((size_t)a->D * BK + BK + (size_t)BQ * a->Dv) * sizeof(float));
-    if (!buf)
-        return at_error(AT_ENOMEM, "attention: out of memory for a tile");
-    float *kt = buf, *s = kt + a->D * BK, *acc = s + BK;
-    for (int64_t t = begin; t < end; t++) {
-        int64_t bh = t / a->tiles_q, i0 = (t % a->tiles_q) * BQ;
-        int64_t nq = a->Tq - i0 < BQ ? a->Tq - i0 : BQ;
-        const float *q = a->q + (bh * a->Tq + i0) * a->D, *k = a->k + bh * a->Tk * a->D;
-        const float *v = a->v + bh * a->Tk * a->Dv;
-        RowState st[BQ];
-        for (int64_t r = 0; r < nq; r++)
-            st[r] = (RowState){-INFINITY, 0.0f};
-        memset(acc, 0, (size_t)nq * a->Dv * sizeof(float));
-        int64_t last = key_end(a, i0 + nq - 1); // later tiles are all in the future
-        for (int64_t j0 = 0; j0 < last; j0 += BK) {
-            int64_t n = a->Tk - j0 < BK ? a->Tk - j0 : BK;
-            pack_t(kt, k + j0 * a->D, n, a->D);
-            for (int64_t r = 0; r < nq; r++)
-                fold_tile(a, i0 + r, j0, n, q + r * a->D, kt, v + j0 * a->Dv, acc + r * a->Dv,
-                          &st[r], s);
-        }
-        for (int64_t r = 0; r < nq; r++) {
-            float *o = a->o + (bh * a->Tq + i0 + r) * a->Dv;
-            float inv = st[r].l > 0.0f ? 1.0f / st[r].l : 0.0f;
-            for (int64_t e = 0; e < a->Dv; e++)
-                o[e] = acc[r * a->Dv + e] * inv;
-            a->l[bh * a->Tq + i0 + r] = st[r].l > 0.0f ? st[r].m + logf(st[r].l) : -INFINITY;
-        }
-        if (at_check_interrupt("attention")) {
-            free(buf);
-            return AT_EINTR;
-        }
+    Scratch w = {0};
+    if (scratch_new(&w, a))
+        return AT_ENOMEM;
+    int st = AT_OK;
+    for (int64_t t = begin; t < end && !st; t++) {
+        forward_tile(a, &w, t / a->tiles_q, (t % a->tiles_q) * BQ);
+        st = at_check_interrupt("attention") ? AT_EINTR : AT_OK;
     }
-    free(buf);
-    return AT_OK;
+    free(w.buf);
+    return st;
 }
 
 static Attn describe(const Tensor *q, const Tensor *k, const Tensor *v, int causal, float scale) {
@@ -213,137 +297,113 @@ int cpu_attention(Tensor *out, Tensor *lse, const Tensor *q, const Tensor *k, co
                   int causal, float scale) {
     Attn a = describe(q, k, v, causal, scale);
     a.o = tensor_data(out), a.l = tensor_data(lse);
-    return parallel_for(a.BH * a.tiles_q, 1, forward_task, &a);
+    float *kt = malloc((size_t)(a.BH * a.tiles_k * a.D * BK) * sizeof(float) + 1);
+    if (!kt)
+        return at_error(AT_ENOMEM, "attention: out of memory for the packed keys");
+    a.kt = kt;
+    int st = parallel_for(a.BH * a.tiles_k, 1, pack_task, &a);
+    if (!st)
+        st = parallel_for(a.BH * a.tiles_q, 1, forward_task, &a);
+    free(kt);
+    return st;
 }
 
 /* ---- backward ------------------------------------------------------------- */
 
-/* p[0..n) for query i against keys j0.. (0 past the causal edge). */
-static int64_t probs(const Attn *a, int64_t bh, int64_t i, int64_t j0, int64_t n, const float *kt,
-                     float *p) {
-    int64_t visible = key_end(a, i) - j0;
-    n = visible < n ? (visible > 0 ? visible : 0) : n;
-    float lse = a->lse[bh * a->Tq + i];
-    if (n == 0 || lse == -INFINITY)
-        return 0;
-    scores(p, a->q + (bh * a->Tq + i) * a->D, kt, n, a->D, a->scale);
-    exp_shift(p, n, lse);
-    return n;
-}
+/* One head's padded copies and the per-key-tile sums: q, g (Tp rows, Tp a
+   multiple of BQ), dq (Tp x D), lse with +inf for rows that must weigh
+   nothing, D_i = g_i . out_i; then a key tile and a value tile packed
+   transposed, the key tile's dk and dv, and the scores of a tile pair. */
+typedef struct Head {
+    float *buf, *q, *g, *dq, *lse, *di, *kt, *vt, *dk, *dv, *p, *ds;
+    int64_t Tp;
+} Head;
 
-/* ds[0..n) = p (g_i . v_j - D_i), with vt the value tile packed (Dv, BK). */
-static void dscores(const Attn *a, int64_t bh, int64_t i, const float *vt, const float *p,
-                    int64_t n, float *ds) {
-    const float *gi = a->g + (bh * a->Tq + i) * a->Dv, *oi = a->out + (bh * a->Tq + i) * a->Dv;
-    float Di = 0.0f;
-    for (int64_t e = 0; e < a->Dv; e++)
-        Di += gi[e] * oi[e];
-    scores(ds, gi, vt, n, a->Dv, 1.0f); // dp_ij = g_i . v_j, the same product as q . k
-    for (int64_t j = 0; j < n; j++)
-        ds[j] = p[j] * (ds[j] - Di);
-}
-
-/* y[0..n) += alpha * x[0..n) */
-HOT static void axpy(float *restrict y, float alpha, const float *restrict x, int64_t n) {
-    int64_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        v8 xv, yv;
-        LOAD8(xv, x + i);
-        LOAD8(yv, y + i);
-        yv += alpha * xv;
-        STORE8(y + i, yv);
-    }
-    for (; i < n; i++)
-        y[i] += alpha * x[i];
-}
-
-/* The backward pass's scratch: a key tile and a value tile packed
-   transposed, and the probabilities and score gradients of one query. */
-typedef struct Tiles {
-    float *buf, *kt, *vt, *p, *ds;
-} Tiles;
-
-static int tiles_new(Tiles *t, const Attn *a) {
-    t->buf = malloc(((size_t)(a->D + a->Dv) * BK + 2 * BK) * sizeof(float));
-    if (!t->buf)
-        return at_error(AT_ENOMEM, "attention backward: out of memory for a tile");
-    t->kt = t->buf, t->vt = t->kt + a->D * BK, t->p = t->vt + a->Dv * BK, t->ds = t->p + BK;
+static int head_new(Head *h, const Attn *a) {
+    h->Tp = a->tiles_q * BQ;
+    size_t n = (size_t)(h->Tp * (2 * a->D + a->Dv + 2) + (a->D + a->Dv) * BK +
+                        BK * (a->D + a->Dv) + 2 * BQ * BK);
+    h->buf = malloc(n * sizeof(float));
+    if (!h->buf)
+        return at_error(AT_ENOMEM, "attention backward: out of memory for a head");
+    h->q = h->buf, h->g = h->q + h->Tp * a->D, h->dq = h->g + h->Tp * a->Dv;
+    h->lse = h->dq + h->Tp * a->D, h->di = h->lse + h->Tp;
+    h->kt = h->di + h->Tp, h->vt = h->kt + a->D * BK, h->dk = h->vt + a->Dv * BK;
+    h->dv = h->dk + BK * a->D, h->p = h->dv + BK * a->Dv, h->ds = h->p + BQ * BK;
     return AT_OK;
 }
 
-/* Pack keys and values j0..j0+n of head bh. */
-static void tiles_pack(Tiles *t, const Attn *a, int64_t bh, int64_t j0, int64_t n) {
-    pack_t(t->kt, a->k + (bh * a->Tk + j0) * a->D, n, a->D);
-    pack_t(t->vt, a->v + (bh * a->Tk + j0) * a->Dv, n, a->Dv);
+static void head_load(Head *h, const Attn *a, int64_t bh) {
+    const float *q = a->q + bh * a->Tq * a->D, *g = a->g + bh * a->Tq * a->Dv;
+    const float *o = a->out + bh * a->Tq * a->Dv, *lse = a->lse + bh * a->Tq;
+    pack_rows(h->q, q, a->Tq, h->Tp, a->D);
+    pack_rows(h->g, g, a->Tq, h->Tp, a->Dv);
+    memset(h->dq, 0, (size_t)(h->Tp * a->D) * sizeof(float));
+    for (int64_t i = 0; i < h->Tp; i++) {
+        // A query with no visible key (lse = -inf) or a padding row: p = 0.
+        h->lse[i] = i < a->Tq && lse[i] != -INFINITY ? lse[i] : INFINITY;
+        float di = 0.0f;
+        for (int64_t e = 0; i < a->Tq && e < a->Dv; e++)
+            di += g[i * a->Dv + e] * o[i * a->Dv + e];
+        h->di[i] = di;
+    }
 }
 
-/* dk, dv for one key tile of one head: a sum over every query. */
-static int keys_task(void *ctx, int64_t begin, int64_t end) {
-    const Attn *a = ctx;
-    Tiles tl;
-    if (tiles_new(&tl, a))
-        return AT_ENOMEM;
-    float *kt = tl.kt, *vt = tl.vt, *p = tl.p, *ds = tl.ds;
-    for (int64_t t = begin; t < end; t++) {
-        int64_t bh = t / a->tiles_k, j0 = (t % a->tiles_k) * BK;
+/* p and ds = scale * p (dp - D) for queries i0..i0+BQ against the packed
+   key tile at j0 (n keys); entries past a query's visible keys are 0. */
+static void tile_grads(const Attn *a, Head *h, int64_t i0, int64_t j0, int64_t n) {
+    int64_t nb = (n + RB - 1) / RB * RB;
+    dot_packed(h->p, h->q + i0 * a->D, a->D, h->kt, BQ, nb, a->D, a->scale);
+    dot_packed(h->ds, h->g + i0 * a->Dv, a->Dv, h->vt, BQ, nb, a->Dv, 1.0f);
+    for (int64_t r = 0; r < BQ; r++) {
+        float *p = h->p + r * BK, *ds = h->ds + r * BK;
+        int64_t vis = i0 + r < a->Tq ? visible(a, i0 + r, j0, n) : 0;
+        for (int64_t j = vis; j < BK; j++)
+            p[j] = -INFINITY;
+        exp_shift(p, BK, h->lse[i0 + r]);
+        for (int64_t j = 0; j < BK; j++)
+            ds[j] = a->scale * p[j] * (ds[j] - h->di[i0 + r]);
+    }
+}
+
+/* Every key tile of head bh against every query tile that sees it. */
+static void backward_head(const Attn *a, Head *h, int64_t bh) {
+    head_load(h, a, bh);
+    const float *k = a->k + bh * a->Tk * a->D, *v = a->v + bh * a->Tk * a->Dv;
+    for (int64_t j0 = 0; j0 < a->Tk; j0 += BK) {
         int64_t n = a->Tk - j0 < BK ? a->Tk - j0 : BK;
-        tiles_pack(&tl, a, bh, j0, n);
-        float *dk = a->dk + (bh * a->Tk + j0) * a->D, *dv = a->dv + (bh * a->Tk + j0) * a->Dv;
-        memset(dk, 0, (size_t)n * a->D * sizeof(float));
-        memset(dv, 0, (size_t)n * a->Dv * sizeof(float));
-        for (int64_t i = 0; i < a->Tq; i++) {
-            int64_t m = probs(a, bh, i, j0, n, kt, p);
-            if (m == 0)
-                continue;
-            dscores(a, bh, i, vt, p, m, ds);
-            const float *gi = a->g + (bh * a->Tq + i) * a->Dv, *qi = a->q + (bh * a->Tq + i) * a->D;
-            for (int64_t j = 0; j < m; j++) {
-                axpy(dv + j * a->Dv, p[j], gi, a->Dv);
-                axpy(dk + j * a->D, ds[j] * a->scale, qi, a->D);
-            }
+        pack_t(h->kt, k + j0 * a->D, n, a->D);
+        pack_t(h->vt, v + j0 * a->Dv, n, a->Dv);
+        memset(h->dk, 0, (size_t)(BK * a->D) * sizeof(float));
+        memset(h->dv, 0, (size_t)(BK * a->Dv) * sizeof(float));
+        // The first query that sees key j0; earlier query tiles see none of the tile.
+        int64_t first = a->causal ? j0 - (a->Tk - a->Tq) : 0;
+        first = first < 0 ? 0 : first / BQ * BQ;
+        for (int64_t i0 = first; i0 < a->Tq; i0 += BQ) {
+            tile_grads(a, h, i0, j0, n);
+            int64_t keys = (n + RQ - 1) / RQ * RQ; // rows of p^T: padding keys have p = 0
+            axpy_rows(h->dv, a->Dv, h->p, 1, BK, h->g + i0 * a->Dv, a->Dv, keys, BQ, a->Dv);
+            axpy_rows(h->dk, a->D, h->ds, 1, BK, h->q + i0 * a->D, a->D, keys, BQ, a->D);
+            axpy_rows(h->dq + i0 * a->D, a->D, h->ds, BK, 1, k + j0 * a->D, a->D, BQ, n, a->D);
         }
-        if (at_check_interrupt("attention backward")) {
-            free(tl.buf);
-            return AT_EINTR;
-        }
+        memcpy(a->dk + (bh * a->Tk + j0) * a->D, h->dk, (size_t)(n * a->D) * sizeof(float));
+        memcpy(a->dv + (bh * a->Tk + j0) * a->Dv, h->dv, (size_t)(n * a->Dv) * sizeof(float));
     }
-    free(tl.buf);
-    return AT_OK;
+    memcpy(a->dq + bh * a->Tq * a->D, h->dq, (size_t)(a->Tq * a->D) * sizeof(float));
 }
 
-/* dq for one query tile of one head: a sum over the visible keys. */
-static int queries_task(void *ctx, int64_t begin, int64_t end) {
+static int backward_task(void *ctx, int64_t begin, int64_t end) {
     const Attn *a = ctx;
-    Tiles tl;
-    if (tiles_new(&tl, a))
+    Head h = {0};
+    if (head_new(&h, a))
         return AT_ENOMEM;
-    float *kt = tl.kt, *vt = tl.vt, *p = tl.p, *ds = tl.ds;
-    for (int64_t t = begin; t < end; t++) {
-        int64_t bh = t / a->tiles_q, i0 = (t % a->tiles_q) * BQ;
-        int64_t nq = a->Tq - i0 < BQ ? a->Tq - i0 : BQ;
-        float *dq = a->dq + (bh * a->Tq + i0) * a->D;
-        memset(dq, 0, (size_t)nq * a->D * sizeof(float));
-        int64_t last = key_end(a, i0 + nq - 1);
-        for (int64_t j0 = 0; j0 < last; j0 += BK) {
-            int64_t n = a->Tk - j0 < BK ? a->Tk - j0 : BK;
-            const float *k = a->k + (bh * a->Tk + j0) * a->D;
-            tiles_pack(&tl, a, bh, j0, n);
-            for (int64_t r = 0; r < nq; r++) {
-                int64_t m = probs(a, bh, i0 + r, j0, n, kt, p);
-                if (m == 0)
-                    continue;
-                dscores(a, bh, i0 + r, vt, p, m, ds);
-                for (int64_t j = 0; j < m; j++)
-                    axpy(dq + r * a->D, ds[j] * a->scale, k + j * a->D, a->D);
-            }
-        }
-        if (at_check_interrupt("attention backward")) {
-            free(tl.buf);
-            return AT_EINTR;
-        }
+    int st = AT_OK;
+    for (int64_t bh = begin; bh < end && !st; bh++) {
+        backward_head(a, &h, bh);
+        st = at_check_interrupt("attention backward") ? AT_EINTR : AT_OK;
     }
-    free(tl.buf);
-    return AT_OK;
+    free(h.buf);
+    return st;
 }
 
 int cpu_attention_backward(Tensor *dq, Tensor *dk, Tensor *dv, const Tensor *g, const Tensor *q,
@@ -352,6 +412,5 @@ int cpu_attention_backward(Tensor *dq, Tensor *dk, Tensor *dv, const Tensor *g, 
     Attn a = describe(q, k, v, causal, scale);
     a.g = tensor_data(g), a.out = tensor_data(out), a.lse = tensor_data(lse);
     a.dq = tensor_data(dq), a.dk = tensor_data(dk), a.dv = tensor_data(dv);
-    int st = parallel_for(a.BH * a.tiles_k, 1, keys_task, &a);
-    return st ? st : parallel_for(a.BH * a.tiles_q, 1, queries_task, &a);
+    return parallel_for(a.BH, 1, backward_task, &a);
 }
