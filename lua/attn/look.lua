@@ -185,7 +185,7 @@ end
 -- A list of edits from one table or a list of them.
 local function edit_list(x, who)
   if x == nil then return {} end
-  if type(x) ~= "table" then error("look: " .. who .. " must be a table or a list of tables", 4) end
+  if type(x) ~= "table" then error("look: " .. who .. " must be a table or a list of tables", 0) end
   if x.layer or x.head or x.key or x.query then return {x} end
   return x
 end
@@ -194,59 +194,78 @@ local function check_pos(v, n, what, who, optional)
   if v == nil and optional then return end
   if math.type(v) ~= "integer" or v < 1 or v > n then
     error(string.format("look: %s%s is %s, expected 1..%d", who ~= "" and who .. " " or "", what,
-                        tostring(v), n), 5)
+                        tostring(v), n), 0)
   end
 end
 
--- Per layer, the functions that edit its weights [heads, Tq, Tk].
+-- Each kind of edit checks its entry against the model (L layers, H heads,
+-- T tokens) and adds, through add(layer, fn), a function that changes a
+-- layer's weights [heads, Tq, Tk] in place (on a copy: see with_hooks).
+
+local function ablate(e, add, L, H)                 -- the head's weights (all heads) to 0
+  check_pos(e.layer, L, "layer", "ablate")
+  check_pos(e.head, H, "head", "ablate", true)
+  add(e.layer, function(w)
+    if e.head then w:narrow(1, e.head, 1):fill(0) else w:fill(0) end
+  end)
+end
+
+local function scale(e, add, L, H)                  -- the head's weights times factor
+  check_pos(e.layer, L, "layer", "scale")
+  check_pos(e.head, H, "head", "scale", true)
+  if type(e.factor) ~= "number" then error("look: scale needs factor= a number", 0) end
+  add(e.layer, function(w)
+    local part = e.head and w:narrow(1, e.head, 1) or w
+    part:copy(part * e.factor)
+  end)
+end
+
+local function hard(layer, add, L)                  -- argmax: all weight on the top key
+  check_pos(layer, L, "layer", "hard")
+  add(layer, function(w)
+    local top = w:ge((w:max(-1, true)))             -- ties share the weight
+    w:copy(top / top:sum(-1, true))
+  end)
+end
+
+-- Dropping a key and renormalising the row is exactly what masking its
+-- score before the softmax does; a row left with no key gets zeros, as
+-- F.scaled_dot_product_attention gives a fully masked query.
+local function mask(e, add, L, H, T)
+  check_pos(e.layer, L, "layer", "mask", true)
+  check_pos(e.head, H, "head", "mask", true)
+  check_pos(e.key, T, "key", "mask")
+  check_pos(e.query, T, "query", "mask", true)
+  for l = e.layer or 1, e.layer or L do
+    add(l, function(w)
+      local heads = e.head and w:narrow(1, e.head, 1) or w
+      local rows = e.query and heads:narrow(2, e.query, 1) or heads
+      rows:narrow(3, e.key, 1):fill(0)
+      local sum = rows:sum(-1, true)
+      rows:copy(rows / (sum + sum:eq(0)))
+    end)
+  end
+end
+
+-- Per layer, the list of edits the options ask for (key and query are
+-- token positions, whatever the view's level).
 local function interventions(m, opts, T)
   local per, L, H = {}, m.config.n_layer, m.config.n_head
   local function add(l, f)
     per[l] = per[l] or {}
     table.insert(per[l], f)
   end
-  for _, e in ipairs(edit_list(opts.ablate, "ablate")) do
-    check_pos(e.layer, L, "layer", "ablate")
-    check_pos(e.head, H, "head", "ablate", true)
-    add(e.layer, function(w)
-      if e.head then w:narrow(1, e.head, 1):fill(0) else w:fill(0) end
-    end)
-  end
-  for _, e in ipairs(edit_list(opts.scale, "scale")) do
-    check_pos(e.layer, L, "layer", "scale")
-    check_pos(e.head, H, "head", "scale", true)
-    local f = e.factor
-    if type(f) ~= "number" then error("look: scale needs factor= a number", 4) end
-    add(e.layer, function(w)
-      local part = e.head and w:narrow(1, e.head, 1) or w
-      part:copy(part * f)
-    end)
-  end
+  for _, e in ipairs(edit_list(opts.ablate, "ablate")) do ablate(e, add, L, H) end
+  for _, e in ipairs(edit_list(opts.scale, "scale")) do scale(e, add, L, H) end
+  for _, e in ipairs(edit_list(opts.mask, "mask")) do mask(e, add, L, H, T) end
   if opts.hard then
-    local layers = opts.hard == true and {} or opts.hard
-    if opts.hard == true then for l = 1, L do layers[l] = l end end
-    for _, l in ipairs(layers) do
-      check_pos(l, L, "layer", "hard")
-      add(l, function(w)                                  -- argmax: all weight on the top key
-        local top = w:ge((w:max(-1, true)))
-        w:copy(top / top:sum(-1, true))
-      end)
+    local layers = opts.hard
+    if layers == true then
+      layers = {}
+      for l = 1, L do layers[l] = l end
     end
-  end
-  for _, e in ipairs(edit_list(opts.mask, "mask")) do
-    check_pos(e.layer, L, "layer", "mask", true)
-    check_pos(e.head, H, "head", "mask", true)
-    check_pos(e.key, T, "key", "mask")
-    check_pos(e.query, T, "query", "mask", true)
-    for l = e.layer or 1, e.layer or L do
-      add(l, function(w)                   -- drop the key, renormalise: as masking the score
-        local heads = e.head and w:narrow(1, e.head, 1) or w
-        local rows = e.query and heads:narrow(2, e.query, 1) or heads
-        rows:narrow(3, e.key, 1):fill(0)
-        local sum = rows:sum(-1, true)
-        rows:copy(rows / (sum + sum:eq(0)))
-      end)
-    end
+    if type(layers) ~= "table" then error("look: hard must be true or a list of layers", 0) end
+    for _, l in ipairs(layers) do hard(l, add, L) end
   end
   return per
 end
@@ -481,38 +500,26 @@ local function show_output(r, tok, say, opts)
   end
 end
 
---- look.look(text, opts) -> result; see help("attn.look").
-function look.look(text, opts)
-  opts = opts or {}
-  check_opts(opts)
-  local say = opts.quiet and function() end or print
-  local m, tok, name = model_of(opts)
-  local ids, types, prompt = ids_of(m, tok, text, opts)
-  local level = opts.level or "token"
-  local groups, labels = look.units(tok, ids, level)
-  local r = setmetatable({model = m, name = name, ids = ids, prompt = prompt, level = level,
-                          groups = groups, tokens = labels}, Result)
-  local out, raw = run(m, ids, types)
-  r.out, r.raw, r.class = out, raw, m.config.kind == "bert" and classify(m, out, opts) or nil
-  r.rec = grouped(raw, groups, level)
-  r.map, r.title = pick(r.rec, opts)
-  r.map_rows = labels
-  if opts.queries then r.map, r.map_rows = viz.queries(r.map, opts.queries, labels) end
-  local per = interventions(m, opts, #ids)
-  if next(per) then
-    local out2, raw2 = with_hooks(m, per, function() return run(m, ids, types) end)
-    local a = {out = out2, raw = raw2, rec = grouped(raw2, groups, level)}
-    a.class = m.config.kind == "bert" and classify(m, out2, opts) or nil
-    a.map = pick(a.rec, opts)
-    if opts.queries then a.map = viz.queries(a.map, opts.queries) end
-    r.after = a
+-- The maps and output of one run (with the interventions' hooks when
+-- per is given): out, raw and grouped records, the chosen map.
+local function measure(m, ids, types, r, opts, per)
+  local a = {}
+  if per then
+    a.out, a.raw = with_hooks(m, per, function() return run(m, ids, types) end)
+  else
+    a.out, a.raw = run(m, ids, types)
   end
-  say(string.format("look: %s (%s, %d layers x %d heads), %d tokens%s", name, m.config.kind,
-                    m.config.n_layer, m.config.n_head, #ids,
-                    level ~= "token" and string.format(" as %d %s units", #groups, level) or ""))
-  if opts.generate then say(string.format("  prompt %d tokens + %d generated", prompt,
-                                          #ids - prompt)) end
-  show_output(r, tok, say, opts)
+  a.class = m.config.kind == "bert" and classify(m, a.out, opts) or nil
+  a.rec = grouped(a.raw, r.groups, r.level)
+  a.map, a.title = pick(a.rec, opts)
+  if opts.queries then a.map, a.rows = viz.queries(a.map, opts.queries, r.tokens) end
+  return a
+end
+
+-- Where the maps go: files when asked, else the browser where there is a
+-- display, else the terminal with a text summary.
+local function present(r, opts, say)
+  local labels = r.tokens
   if opts.png or opts.csv then
     r.files = write_files(r, opts, say)
   elseif have_display(opts) then
@@ -528,6 +535,32 @@ function look.look(text, opts)
                                      title = "after - before"})
     end
   end
+end
+
+--- look.look(text, opts) -> result; see help("attn.look").
+function look.look(text, opts)
+  opts = opts or {}
+  check_opts(opts)
+  local say = opts.quiet and function() end or print
+  local m, tok, name = model_of(opts)
+  local ids, types, prompt = ids_of(m, tok, text, opts)
+  local level = opts.level or "token"
+  local groups, labels = look.units(tok, ids, level)
+  local r = setmetatable({model = m, name = name, ids = ids, prompt = prompt, level = level,
+                          groups = groups, tokens = labels}, Result)
+  local before = measure(m, ids, types, r, opts)
+  r.out, r.raw, r.class, r.rec = before.out, before.raw, before.class, before.rec
+  r.map, r.title, r.map_rows = before.map, before.title, before.rows or labels
+  local per = interventions(m, opts, #ids)
+  if next(per) then r.after = measure(m, ids, types, r, opts, per) end
+  say(string.format("look: %s (%s, %d layers x %d heads), %d tokens%s", name, m.config.kind,
+                    m.config.n_layer, m.config.n_head, #ids,
+                    level ~= "token" and string.format(" as %d %s units", #groups, level) or ""))
+  if opts.generate then
+    say(string.format("  prompt %d tokens + %d generated", prompt, #ids - prompt))
+  end
+  show_output(r, tok, say, opts)
+  present(r, opts, say)
   return r
 end
 
