@@ -18,7 +18,10 @@
 --   - run() also takes `env` (the table code runs in; default _G), `read`
 --     (function(prompt) -> line or nil) and `write` (function(s)), so tests
 --     and other front ends can drive a lesson without a terminal;
---   - an entry of `answers` may be a string: it is read as if typed.
+--   - an entry of `answers` may be a string: it is read as if typed;
+--   - attn.lesson._read, when set (the command line sets it when standard
+--     input is a terminal), is the default reader: it keeps windows live
+--     while waiting and returns nil on Ctrl-C, which leaves the lesson.
 --
 -- Between steps the runner reads a line: Enter next, b back, r re-run, q
 -- leave. An exercise reads answers until one is right (a wrong one shows
@@ -525,7 +528,7 @@ local function new_run(L, opts)
     answers = opts.answers or {}, env = opts.env or _G, seen = {},
     write = opts.write or function(s) io.write(s) io.stdout:flush() end,
     own_writer = opts.write ~= nil,
-    read = opts.read or function(prompt)
+    read = opts.read or lesson._read or function(prompt)
       io.write(prompt)
       io.stdout:flush()
       return io.read("l")

@@ -377,6 +377,18 @@ static int lesson_read(lua_State *L) {
     return 1;
 }
 
+/* On a terminal, lessons read their keys with lesson_read (above), here
+   and in the REPL alike: attn.lesson takes attn.lesson._read, when set, as
+   its reader. Nothing happens in a build without attn.lesson. Protected
+   (lua_pcall), since setting a field may run out of memory. */
+static int lesson_reader_install(lua_State *L) {
+    if (lua_getglobal(L, "attn") == LUA_TTABLE && lua_getfield(L, -1, "lesson") == LUA_TTABLE) {
+        lua_pushcfunction(L, lesson_read);
+        lua_setfield(L, -2, "_read");
+    }
+    return 0;
+}
+
 /* Protected: run the action of the options (upvalue: the Options).
    Returns nothing, or the message when the action is missing. */
 static int action_run(lua_State *L) {
@@ -390,13 +402,8 @@ static int action_run(lua_State *L) {
         lua_setfield(L, -2, "lang");
         lua_pushboolean(L, o->lesson_auto);
         lua_setfield(L, -2, "auto");
-        if (!o->lesson_auto && isatty(STDIN_FILENO)) {
-            // keys from the terminal with live windows; Ctrl-C leaves the
-            // lesson for the REPL instead of ending the program
-            lua_pushcfunction(L, lesson_read);
-            lua_setfield(L, -2, "read");
-            repl_signals_install(L, 1);
-        }
+        if (!o->lesson_auto && isatty(STDIN_FILENO))
+            repl_signals_install(L, 1); // Ctrl-C leaves the lesson, not the program
         lua_call(L, 2, 0);
     } else if (o->list_lessons) {
         if (!push_api(L, "--list-lessons", "lessons are", "lesson.list"))
@@ -458,6 +465,11 @@ static int run_all(lua_State *L, const Options *o, int argc, char **argv) {
     if (lua_pcall(L, 1, 0, 0) != LUA_OK)
         return fail(L);
     repl_signals_install(L, 0);
+    lua_pushcfunction(L, lesson_reader_install);
+    if (tty && lua_pcall(L, 0, 0, 0) != LUA_OK)
+        return fail(L);
+    if (!tty)
+        lua_pop(L, 1);
     for (int k = 0; k < o->nexprs && st == 0; k++)
         st = run_code(L, o->exprs[k]);
     if (st == 0 && o->script) {

@@ -5,7 +5,7 @@
 # waiting for a key doing the same.
 . "$(dirname "$0")/tap.sh"
 
-plan 16
+plan 17
 
 # run CMD...: stdin from /dev/null; sets rc, output in $T/out, $T/err.
 run() {
@@ -79,7 +79,7 @@ has "$T/out" "Not quite." && has "$T/out" "Take column 4 of W" && has "$T/out" "
 ok $? "an exercise from a pipe: wrong (hint), then right"
 
 if [ ! -x "$PTYRUN" ]; then
-    for i in 1 2 3; do skip "lesson on a terminal $i" "no $PTYRUN"; done
+    for i in 1 2 3 4; do skip "lesson on a terminal $i" "no $PTYRUN"; done
     finish
 fi
 TERM=xterm
@@ -143,5 +143,37 @@ EOF
 rc=$?
 [ $rc -eq 0 ] || diag "$T/pty.err"
 ok $rc "on a terminal: an empty answer shows the solution"
+
+# From inside the REPL: attn.lesson.run reads keys the same way; Ctrl-C
+# leaves the lesson, the report and the variables are there, and a second
+# lesson still reads keys.
+cat >"$T/repl.pty" <<'EOF'
+expect attn>
+send r = attn.lesson.run(1, {lang = "en"})\r
+expect next
+send \r
+expect answer>
+send {0, 1, 2}\r
+expect Right!
+expect next
+sleep 100
+send \x03
+expect You left the lesson
+expect attn>
+send r.correct, r.quit, tokens[2]\r
+expect 1\ttrue\t天气
+expect attn>
+send attn.lesson.run(3)\r
+expect next
+send q\r
+expect You left the lesson
+expect attn>
+send \x04
+exit 0
+EOF
+"$PTYRUN" "$T/repl.pty" -- "$BIN" --headless 2>"$T/pty.err"
+rc=$?
+[ $rc -eq 0 ] || diag "$T/pty.err"
+ok $rc "inside the REPL: keys, Ctrl-C leaves the lesson, a second lesson reads keys"
 
 finish
