@@ -204,8 +204,8 @@ local WORDS = {
     lesson = "第", minutes = "分钟", step = "步骤", code = "代码",
     keys = "[回车] 下一步   b 上一步   r 重做本步   q 退出 > ",
     keys_again = "按键：回车（下一步）、b（上一步）、r（重新运行本步）、q（退出）。",
-    exercise = "练习：", answer = "答案> ", right = "答对了！",
-    wrong = "还不对。", hint = "提示：", solution = "答案：",
+    exercise = "练习：", answer = "你的答案> ", right = "答对了！",
+    wrong = "还不对。", hint = "提示：", solution = "参考答案：",
     empty = "（直接回车可查看答案）",
     bad_input = "无法识别这个答案：",
     step_error = "本步代码出错（课程继续）：",
@@ -215,7 +215,7 @@ local WORDS = {
     left = "已退出本课。课上的变量都还在。",
     first = "（已经是第一步）",
     choose = "选项的编号",
-    figure = "图", solutions = "答案", exercise_n = "练习",
+    figure = "图", solutions = "参考答案", exercise_n = "练习",
     hint_md = "提示：",
   },
 }
@@ -275,7 +275,21 @@ end
 
 -- A typed line -> a value: a number, a table literal ({{1,2},{3,4}}) or any
 -- Lua expression over the lesson's variables (so "math.exp(1)/3" works).
+-- Full-width forms a Chinese input method types, and their ASCII.
+local FULL_WIDTH = {["，"] = ",", ["｛"] = "{", ["｝"] = "}", ["（"] = "(", ["）"] = ")",
+                    ["．"] = ".", ["。"] = ".", ["－"] = "-", ["＋"] = "+", ["／"] = "/",
+                    ["＊"] = "*", ["　"] = " "}
+
+local function ascii_forms(line)
+  line = line:gsub("\xEF\xBC[\x90-\x99]", function(c)    -- ０..９
+    return string.char(c:byte(3) - 0x90 + 48)
+  end)
+  for wide, narrow in pairs(FULL_WIDTH) do line = line:gsub(wide, narrow) end
+  return line
+end
+
 local function parse_answer(line, env)
+  line = ascii_forms(line)
   local n = tonumber(line)
   if n then return n end
   local chunk, err = load("return " .. line, "=answer", "t", env)
@@ -417,8 +431,14 @@ end
 
 -- One exercise: ask, read answers (typed or scripted), check, hint, solution.
 function Run:exercise(i, ex)
-  local nth = self.report.exercises + 1
-  self.report.exercises = nth
+  -- answers are matched to exercises in the order they are asked; the
+  -- tallies count each exercise once, however often b or r brings it back
+  local nth = #self.report.answers + 1
+  self.report.answers[nth] = {step = i, correct = false, attempts = 0}
+  if not self.asked[i] then
+    self.asked[i] = true
+    self.report.exercises = self.report.exercises + 1
+  end
   local ok, expected = xpcall(ex.answer, debug.traceback, self.env)
   if ok and expected == nil then ok, expected = false, "answer() returned nil" end
   if not ok then return self:error("answer", i, expected) end
@@ -457,7 +477,10 @@ function Run:exercise(i, ex)
     if matches(ex.kind, given, expected, tol) then
       self:line("  ✓ " .. self.words.right .. "  (" .. format_value(ex.kind, expected, ex,
                                                                     self.lang) .. ")")
-      self.report.correct = self.report.correct + 1
+      if not self.solved[i] then
+        self.solved[i] = true
+        self.report.correct = self.report.correct + 1
+      end
       self.report.answers[nth] = {step = i, correct = true, attempts = k}
       return
     end
@@ -525,7 +548,7 @@ local function new_run(L, opts)
   local lang = pick_lang(opts.lang)
   local run = setmetatable({
     L = L, lang = lang, words = WORDS[lang], auto = opts.auto and true or false,
-    answers = opts.answers or {}, env = opts.env or _G, seen = {},
+    answers = opts.answers or {}, env = opts.env or _G, seen = {}, asked = {}, solved = {},
     write = opts.write or function(s) io.write(s) io.stdout:flush() end,
     own_writer = opts.write ~= nil,
     read = opts.read or lesson._read or function(prompt)

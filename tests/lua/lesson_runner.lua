@@ -184,6 +184,19 @@ T.section("typed answers: wrong (hint), unreadable, expressions, right", functio
   T.ok(has(out, "End of the lesson"), "the end is announced")
 end)
 
+T.section("re-running an exercise; answers typed with a Chinese input method", function()
+  -- steps 1-2; at step 3 a right answer, then r re-runs it: a wrong one and
+  -- a right one; Enter; step 4's tensor in full-width forms; q
+  local lines = {"", "", "10", "r", "3", "10", "", "｛｛１，３｝，｛２，４｝｝", "q"}
+  local r, out = run("fixture", {lang = "zh"}, lines)
+  T.is(r.exercises, 2, "an exercise asked twice (r) counts once")
+  T.is(r.correct, 2, "and so does its right answer")
+  T.is(#r.answers, 3, "every asking is in the answers list")
+  T.is({r.answers[2].attempts, r.answers[2].correct}, {2, true}, "the second asking: two tries")
+  T.is(r.answers[3].correct, true, "full-width braces, digits and commas are read as ASCII")
+  T.ok(has(out, "你的答案> ") and has(out, "答对了"), "the Chinese prompt and reply")
+end)
+
 T.section("Chinese", function()
   local _, out = run("fixture", {auto = true, lang = "zh", answers = {{attempts = {1, 10}}}})
   T.ok(has(out, "第一步正文") and not has(out, "first step text"), "lang zh shows Chinese")
