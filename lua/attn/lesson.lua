@@ -18,6 +18,9 @@
 --   - run() also takes `env` (the table code runs in; default _G), `read`
 --     (function(prompt) -> line or nil) and `write` (function(s)), so tests
 --     and other front ends can drive a lesson without a terminal;
+--   - a typed answer may be any Lua expression over the lesson's variables
+--     (math.exp(1) / 3, or {{1, 2}, {3, 4}}); full-width digits and
+--     punctuation from a Chinese input method are read as ASCII;
 --   - an entry of `answers` may be a string: it is read as if typed;
 --   - attn.lesson._read, when set (the command line sets it when standard
 --     input is a terminal), is the default reader: it keeps windows live
@@ -300,9 +303,12 @@ local function parse_answer(line, env)
   return v
 end
 
+-- Four decimals without trailing zeros (0.147, 16); tiny values keep three
+-- significant digits instead of showing as 0.
 local function format_number(x)
   if math.type(x) == "integer" then return tostring(x) end
-  return ("%.4f"):format(x):gsub("0+$", ""):gsub("%.$", "")
+  if x ~= 0 and math.abs(x) < 1e-3 then return ("%.3g"):format(x) end
+  return (("%.4f"):format(x):gsub("0+$", ""):gsub("%.$", ""))
 end
 
 local function format_value(kind, v, ex, lang)
@@ -368,11 +374,12 @@ local function with_print(write, fn, ...)
   return table.unpack(res, 1, res.n)
 end
 
--- Shorten a traceback to the message and the lesson's own frames.
+-- The message of an error without its traceback: the learner needs what
+-- went wrong and where in the step ("lesson 2 step 5:1: ..."), not the
+-- runner's own frames.
 local function short_error(err)
   local msg = tostring(err)
-  local first = msg:match("^(.-)\nstack traceback:") or msg
-  return first
+  return msg:match("^(.-)\nstack traceback:") or msg
 end
 
 -- The state of one run: the lesson, the language, input/output and tallies.
