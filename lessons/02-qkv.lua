@@ -16,7 +16,7 @@ found, and to be averaged. A word plays three different roles, and
 Transformers give each role its own learned projection of the input X:
 
     Q = X W_Q   the query: what this word is looking for
-    K = X W_K   the key: what this word offers to be found by
+    K = X W_K   the key: what this word offers, matched against queries
     V = X W_V   the value: what this word hands over when it is chosen
 
 X has one row per word ([n, d_model]); each W is [d_model, d_k]. Here the
@@ -58,8 +58,8 @@ is not word j's query against word i's key.]],
         zh = [[
 得分用查询去比较键：S = Q Kᵀ / √d_k，然后逐行 A = softmax(S)，输出是 A V。
 这就是《Attention Is All You Need》中的缩放点积注意力；
-attn.F.scaled_dot_product_attention 一次调用就能完成同样的计算（不要求返回
-weights=true 时，走的是融合内核，根本不存储 A）。两者结果一致。
+attn.F.scaled_dot_product_attention 一次调用就能完成同样的计算（不要求返回权重
+即不写 weights=true 时，走的是融合内核，根本不存储 A）。两者结果一致。
 
 注意 S 不再对称了：词 i 的查询对词 j 的键，不等于词 j 的查询对词 i 的键。]],
       },

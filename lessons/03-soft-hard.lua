@@ -99,18 +99,19 @@ by_temp = attn.stack(rows)                            -- [5 temperatures, 5 keys
       text = {
         en = [[
 Softmax never gives exactly 0: every key, however bad, gets a sliver.
-Sparsemax (Martins & Astudillo, 2016) projects the scores onto the set of
-weight vectors, and the projection lands on an edge of that set whenever it
-can, so low-scoring keys get exactly 0 and the rest share the weight:
+Sparsemax (Martins & Astudillo, 2016) returns the valid weight vector
+(positive, summing to 1) closest to the scores themselves. That closest
+point often lies on an edge of the set of valid vectors, where some weights
+are exactly 0: low-scoring keys drop out and the rest share the weight,
 w_j = max(s_j - τ, 0), with τ chosen so the weights sum to 1.
 
 For our scores τ = 0.4: keys 1 and 2 get 0.6 and 0.4, the other three 0.
 Unlike hard attention, the weights still move smoothly with the scores.]],
         zh = [[
 softmax 永远不会给出恰好为 0 的权重：再差的键也能分到一点点。sparsemax
-（Martins 和 Astudillo，2016）把得分投影到“所有合法权重向量”构成的集合上，
-投影只要有可能就落在集合的边上，于是得分低的键权重恰好为 0，其余的键分享权重：
-w_j = max(s_j - τ, 0)，其中 τ 的取值让权重之和为 1。
+（Martins 和 Astudillo，2016）返回离得分本身最近的合法权重向量（非负、和为 1）。
+这个最近点常常落在合法向量集合的边上，那里有些权重恰好为 0：得分低的键被淘汰，
+其余的键分享权重，w_j = max(s_j - τ, 0)，其中 τ 的取值让权重之和为 1。
 
 对我们这组得分，τ = 0.4：键 1 和键 2 分别得到 0.6 和 0.4，另外三个都是 0。
 和硬注意力不同的是，权重仍然随得分平滑变化。]],

@@ -5,7 +5,7 @@
 # waiting for a key doing the same.
 . "$(dirname "$0")/tap.sh"
 
-plan 17
+plan 18
 
 # run CMD...: stdin from /dev/null; sets rc, output in $T/out, $T/err.
 run() {
@@ -38,6 +38,23 @@ LC_ALL=en_US.UTF-8 LANG=zh_CN.UTF-8 "$BIN" --headless --lesson 2 --auto \
     </dev/null >"$T/out" 2>"$T/err"
 [ $? -eq 0 ] && has "$T/out" "Lesson 2:"
 ok $? "LC_ALL comes before LANG"
+
+# Lessons 1-5 from the command line in both languages: status 0, every
+# step, no step reporting an error (the runner marks those with "  ! ").
+bad=""
+for n in 1 2 3 4 5; do
+    for l in en zh; do
+        run "$BIN" --headless --lesson $n --auto --lang $l
+        steps=$(grep -c '^── ' "$T/out")
+        want=$("$BIN" -e "io.write(#attn.lesson.load($n).steps)" </dev/null)
+        if [ $rc -ne 0 ] || grep -q '^  ! ' "$T/out" || [ "$steps" != "$want" ]; then
+            bad="$bad $n/$l"
+            diag "$T/out" "$T/err"
+        fi
+    done
+done
+[ -z "$bad" ]
+ok $? "lessons 1-5 run --auto --headless in English and Chinese without errors$bad"
 
 run "$BIN" --headless --lesson masks --auto
 [ $rc -eq 0 ] && has "$T/out" "Lesson 5: Masks and directions"
