@@ -550,7 +550,8 @@ doc(S, "attn.look",
   "gpt-2/bert folder, or a model object with tokenizer=. level \"char\" merges byte pieces " ..
   "into characters, \"word\" into words (## pieces for bert; spaces, punctuation and each " ..
   "chinese character end a word): attention to a word is summed over its pieces, a word's " ..
-  "row is the average of its pieces' rows. bert: text {a, b} or pair= gives [CLS] a [SEP] " ..
+  "row is the average of its pieces' rows. bert: text {a, b}, pair= or \"a [SEP] b\" gives " ..
+  "[CLS] a [SEP] " ..
   "b [SEP] with token types. generate=N continues a gpt prompt greedily (temperature=) and " ..
   "shows the generated tokens too. interventions, only for this call (hooks removed even on " ..
   "error): ablate={{layer=,head=}} zeroes a head's weights, scale={{layer=,head=,factor=}}, " ..

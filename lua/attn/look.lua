@@ -62,7 +62,11 @@ local function ids_of(m, tok, text, opts)
   local ids, types
   if m.config.kind == "bert" then
     local a, b = text, opts.pair
-    if type(text) == "table" then a, b = text[1], text[2] end
+    if type(text) == "table" then
+      a, b = text[1], text[2]
+    elseif not b and type(text) == "string" and text:find("[SEP]", 1, true) then
+      a, b = text:match("^(.-)%s*%[SEP%]%s*(.*)$")   -- "a [SEP] b" on the command line
+    end
     local cls, sep = single_id(tok, "[CLS]"), single_id(tok, "[SEP]")
     ids, types = {cls}, {0}
     local function add(s, ty)

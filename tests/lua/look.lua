@@ -247,8 +247,13 @@ T.section("BERT: sentence pairs and a classifier", function()
   T.is(r.ids, {2, 5, 6, 7, 8, 3, 11, 12, 3}, "[CLS] a [SEP] b [SEP]")
   T.is(r.tokens, {"[CLS]", "unaffable", "hello", "[SEP]", "你", "好", "[SEP]"},
        "word view joins ## pieces")
+  local cli = attn.look("unaffable hello [SEP] 你好", {model = bdir, quiet = true})
+  T.is(cli.ids, r.ids, "\"a [SEP] b\" in one string is the same pair")
   local m = attn.models.load(bdir)
   local _, pooled = m:forward(r.ids, {token_types = {0, 0, 0, 0, 0, 0, 1, 1, 1}})
+  local _, pooled2 = m:forward(r.ids)
+  T.ok(maxdiff(cli.out.pooled, pooled) < 1e-6 and maxdiff(pooled, pooled2) > 1e-6,
+       "and it gets the same token types")
   T.ok(maxdiff(r.class, head(pooled):softmax(-1)) < 1e-5, "token types: b is type 1")
   T.ok(maxdiff(r.class, r.after.class) > 1e-6, "the classifier output changes when ablated")
 end)
