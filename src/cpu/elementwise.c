@@ -11,9 +11,11 @@
 #include <string.h>
 
 #include "../core/error.h"
+#include "../core/interrupt.h"
 #include "../core/rng.h"
 #include "cpu.h"
 #include "iter.h"
+#include "parallel.h"
 #include "vmath.h"
 
 /* Strides of the segment functions' operands, and what they apply. */
@@ -58,14 +60,35 @@ int cpu_copy(Tensor *out, const Tensor *src) {
     return iter_for(&it, "copy", copy_seg, &g);
 }
 
+/* A draw shared by the pool: element i is a function of block counter +
+   i / 4 alone (core/rng.h), so chunks of blocks give the same numbers in
+   any order on any number of threads. */
+typedef struct Draw {
+    float *out;
+    int64_t n;
+    uint64_t key, counter;
+    void (*fill)(float *, int64_t, uint64_t, uint64_t);
+} Draw;
+
+static int draw_blocks(void *ctx, int64_t begin, int64_t end) {
+    const Draw *d = ctx;
+    int64_t first = begin * 4, last = end * 4 < d->n ? end * 4 : d->n;
+    d->fill(d->out + first, last - first, d->key, d->counter + (uint64_t)begin);
+    return at_check_interrupt("rand") ? AT_EINTR : AT_OK;
+}
+
+static int draw(Tensor *out, uint64_t key, uint64_t counter,
+                void (*fill)(float *, int64_t, uint64_t, uint64_t)) {
+    Draw d = {tensor_data(out), tensor_numel(out), key, counter, fill};
+    return parallel_for((int64_t)rng_blocks(d.n), 1 << 14, draw_blocks, &d);
+}
+
 int cpu_rand_uniform(Tensor *out, uint64_t key, uint64_t counter) {
-    rng_fill_uniform(tensor_data(out), tensor_numel(out), key, counter);
-    return AT_OK;
+    return draw(out, key, counter, rng_fill_uniform);
 }
 
 int cpu_rand_normal(Tensor *out, uint64_t key, uint64_t counter) {
-    rng_fill_normal(tensor_data(out), tensor_numel(out), key, counter);
-    return AT_OK;
+    return draw(out, key, counter, rng_fill_normal);
 }
 
 /* ---- binary ----------------------------------------------------------- */

@@ -132,6 +132,21 @@ T.section("rand, randn, seed", function()
   local again = attn.rand(1000):table()
   T.isnt(again, c, "successive draws differ")
 
+  -- Draws are shared by the thread pool in chunks of blocks: the numbers
+  -- must not depend on the thread count (an odd length tests the tail).
+  local threads = attn.threads()
+  local draws = {}
+  for _, n in ipairs({1, 3}) do
+    attn.threads(n)
+    attn.seed(11)
+    draws[n] = {attn.rand(300001), attn.randn(300003), attn.randn(5)}
+  end
+  attn.threads(threads)
+  for i, what in ipairs({"rand", "randn", "the draw after"}) do
+    T.ok(attn.allclose(draws[1][i], draws[3][i], 0, 0),
+         what .. ": the same numbers on 1 and 3 threads")
+  end
+
   -- rand: every value in [0,1). Over n = 1e5 uniform draws the mean has
   -- standard error sqrt(1/12/n) = 9.1e-4; 6 standard errors = 0.0055.
   attn.seed(7)
