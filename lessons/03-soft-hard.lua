@@ -99,10 +99,10 @@ by_temp = attn.stack(rows)                            -- [5 temperatures, 5 keys
       text = {
         en = [[
 Softmax never gives exactly 0: every key, however bad, gets a sliver.
-Sparsemax (Martins & Astudillo, 2016) returns the valid weight vector
-(positive, summing to 1) closest to the scores themselves. That closest
-point often lies on an edge of the set of valid vectors, where some weights
-are exactly 0: low-scoring keys drop out and the rest share the weight,
+Sparsemax (Martins & Astudillo, 2016) returns the valid weight vector (no
+negative weight, summing to 1) closest to the scores themselves. That
+closest point often lies on an edge of the set of valid vectors, where some
+weights are exactly 0: low-scoring keys drop out and the rest share the weight,
 w_j = max(s_j - τ, 0), with τ chosen so the weights sum to 1.
 
 For our scores τ = 0.4: keys 1 and 2 get 0.6 and 0.4, the other three 0.

@@ -274,7 +274,8 @@ GPT 只保留了解码器的自注意力，BERT 只保留了编码器的自注�
 那样，在第 2 句上同时使用两种掩码：没有词能看到未来，也没有词看到填充符（填充
 位置自己的那几行之后会被丢掉）。]],
       },
-      code = [[_, w_both = sdpa(batch, batch, batch, {causal = true, mask = keep_pad, weights = true})
+      code = [[_, w_both = sdpa(batch, batch, batch,
+                   {causal = true, mask = keep_pad, weights = true})
 print("sentence 2, causal and padding:") print(w_both[2])]],
       picture = function(env)
         return env.w_both[2], {rows = env.padded_tokens, cols = env.padded_tokens,

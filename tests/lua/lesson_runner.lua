@@ -48,7 +48,9 @@ error("planted failure")
 after_error = true]] },
     { text = {en = "third step text", zh = "第三步正文"},
       code = [[w = m:softmax(2)]],
-      picture = function(env) return env.w, {rows = {"a", "b"}, cols = {"c", "d"}, title = "pic"} end,
+      picture = function(env)
+        return env.w, {rows = {"a", "b"}, cols = {"c", "d"}, title = "pic"}
+      end,
       exercise = { ask = {en = "the sum of m", zh = "m 的和"}, kind = "number",
                    answer = function(env) return env.m:sum():item() end,
                    hint = {en = "add the four numbers", zh = "把四个数加起来"} } },
@@ -230,7 +232,8 @@ T.section("bad lesson files", function()
            "a lesson without a Chinese title: file and field named")
   write_file(root .. "/lessons/03-bad.lua", [[return { id = "bad", title = {en = "B", zh = "B"},
     minutes = 1, steps = { { text = {en = "x", zh = "x"},
-    exercise = {ask = {en = "?", zh = "?"}, kind = "essay", answer = function() return 1 end} } } }]])
+    exercise = {ask = {en = "?", zh = "?"}, kind = "essay",
+                answer = function() return 1 end} } } }]])
   T.raises(function() attn.lesson.run(3) end, {"03-bad.lua step 1", "kind", "essay"},
            "an unknown exercise kind: step named")
   write_file(root .. "/lessons/03-bad.lua", "return {")
