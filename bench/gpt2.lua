@@ -1,6 +1,7 @@
 -- bench/gpt2.lua: GPT-2 small (124M parameters, fresh weights) forward
 -- tokens per second at T = 128, 256, 1024 (batch 1, no gradients), and one
--- training step of a small GPT (4 layers, 256 wide, T = 128, batch 8).
+-- training step of a small GPT (4 layers, 128 wide, 4 heads, T = 64, vocab
+-- 256, batch 16, AdamW): the shapes bench/torch_peer.py runs in PyTorch.
 local attn = require "attn"
 attn.seed(1)
 attn.threads(tonumber(os.getenv("BENCH_THREADS") or "2"))
@@ -14,16 +15,17 @@ for _, T in ipairs({128, 256, 1024}) do
 end
 m = nil
 collectgarbage()
-local small = attn.models.gpt{vocab = 256, ctx = 128, n_layer = 4, n_head = 4, d_model = 256}
+local small = attn.models.gpt{vocab = 256, ctx = 64, n_layer = 4, n_head = 4, d_model = 128}
 local opt = attn.optim.AdamW(small:parameters(), {lr = 3e-4})
+local B, T = 16, 64
 local xs, ys = {}, {}
-for b = 1, 8 do
+for b = 1, B do
   xs[b], ys[b] = {}, {}
-  for t = 1, 128 do xs[b][t] = (b * 31 + t * 17) % 256; ys[b][t] = (b * 31 + t * 17 + 17) % 256 + 1 end
+  for t = 1, T do xs[b][t] = (b * 31 + t * 17) % 256; ys[b][t] = (b * 31 + t * 17 + 17) % 256 + 1 end
 end
 local sec = attn.time(function()
   opt:zero_grad()
   attn.F.cross_entropy(small:forward(xs), ys):backward()
   opt:step()
-end, 3)
-print(string.format("%-28s %10.1f %12.0f", "small GPT train step (B=8)", sec * 1e3, 8 * 128 / sec))
+end, 10)
+print(string.format("%-28s %10.1f %12.0f", "train step 4L d128 T64 B16", sec * 1e3, B * T / sec))
