@@ -616,7 +616,8 @@ doc(S, "attn.lesson.run",
 doc(S, "attn.lesson.export", "attn.lesson.export(id, {lang=, dir=\".\"}) -> path",
   "runs the lesson and writes a handout for teachers: dir/NN-name.<lang>.md with the text, " ..
   "the code and its output, the exercises with hints, the solutions at the end, and each " ..
-  "picture as a png beside it.",
+  "picture as a png beside it. the lesson's code runs in an environment of its own, so " ..
+  "your variables are left alone.",
   "attn.lesson.export(1, {lang=\"zh\", dir=\"handouts\"})")
 doc(S, "attn.lesson.load", "attn.lesson.load(id) -> lesson",
   "the lesson table of lesson id, checked (id, title, minutes, steps), with number and " ..

@@ -669,7 +669,10 @@ function lesson.export(id, opts)
     if text ~= "" then add("```text\n" .. text .. "\n```\n") end
   end
 
-  local run = new_run(L, {lang = lang, auto = true, env = opts.env,
+  -- the lesson's code runs in an environment of its own, so exporting from
+  -- the REPL leaves the session's variables alone
+  local env = opts.env or setmetatable({}, {__index = _G})
+  local run = new_run(L, {lang = lang, auto = true, env = env,
     write = function(s) out[#out + 1] = s end,
     picture = function(_, w, popts)
       figures = figures + 1

@@ -243,7 +243,9 @@ end)
 
 T.section("export", function()
   local dir = base .. "/handout"
+  runs = nil
   local path = attn.lesson.export("fixture", {lang = "en", dir = dir})
+  T.is(rawget(_G, "runs"), nil, "export leaves the caller's globals alone")
   T.is(path, dir .. "/01-fixture.en.md", "export returns the Markdown path")
   local md = read_file(path) or ""
   T.ok(has(md, "# Lesson 1: Fixture"), "the handout has the lesson heading")

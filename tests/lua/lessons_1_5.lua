@@ -226,4 +226,47 @@ for n = 1, 5 do
   end)
 end
 
+-- The handouts: one Markdown file per lesson and language, a heading per
+-- step, every figure it names written beside it as a PNG, and a solution
+-- per exercise.
+T.section("handouts", function()
+  local dir = (os.getenv("ATTNLAB_TESTDIR") or ".") .. "/lessons_1_5.handouts"
+  local function read(path)
+    local f = io.open(path, "rb")
+    if not f then return nil end
+    local text = f:read("a")
+    f:close()
+    return text
+  end
+  for n = 1, 5 do
+    local L = attn.lesson.load(n)
+    local nex = 0
+    for _, s in ipairs(L.steps) do if s.exercise then nex = nex + 1 end end
+    for _, lang in ipairs({"en", "zh"}) do
+      local tag = ("handout %d %s: "):format(n, lang)
+      local path = attn.lesson.export(n, {lang = lang, dir = dir, env = fresh_env()})
+      local md = read(path) or ""
+      local steps, pngs, bad_png = 0, 0, 0
+      for _ in md:gmatch("\n## [^\n]*%d") do steps = steps + 1 end
+      for png in md:gmatch("%((%d%d%-[%w%-]+%.%a%a%-%d+%.png)%)") do
+        pngs = pngs + 1
+        if (read(dir .. "/" .. png) or ""):sub(1, 8) ~= "\137PNG\r\n\26\n" then
+          bad_png = bad_png + 1
+        end
+        os.remove(dir .. "/" .. png)
+      end
+      local solutions = md:match(".*\n## [^\n]*\n\n(.*)$") or ""   -- after the last heading
+      local nsol = 0
+      for _ in solutions:gmatch("%f[^\n%z]%d+%. ") do nsol = nsol + 1 end
+      T.is(steps, #L.steps, tag .. "a section per step")
+      T.ok(pngs >= 1 and bad_png == 0, tag .. pngs .. " figures, each a PNG file")
+      T.is(nsol, nex, tag .. "a solution per exercise")
+      T.ok(not md:find("\n    ! ", 1, true) and not md:find("raised an error", 1, true) and
+           not md:find("出错", 1, true), tag .. "no step failed")
+      os.remove(path)
+    end
+  end
+  os.remove(dir)
+end)
+
 T.done_testing()
