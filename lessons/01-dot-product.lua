@@ -76,14 +76,22 @@ y = attn.F.linear(x, W, b)      -- y_t = W x_t + b, one row per word
 print(y)]],
       exercise = {
         ask = {
-          en = "What is the encoding y of 不太好 (word 4)? Type it as a Lua list, e.g. {1, 2, 3}.",
-          zh = "“不太好”（第 4 个词）的编码 y 是什么？请写成 Lua 列表，例如 {1, 2, 3}。",
+          en = [[Suppose column 4 of W, the one for 不太好, were {1, 0, 1} instead.
+What would the encoding y of 不太好 be? Type it as a Lua list, e.g. {1, 2, 3}.]],
+          zh = [[假设 W 的第 4 列（“不太好”那一列）换成 {1, 0, 1}，“不太好”的编码 y
+会是什么？请写成 Lua 列表，例如 {1, 2, 3}。]],
         },
         kind = "tensor",
-        answer = function(env) return env.y[4] end,
+        answer = function(env)
+          local W2 = env.W:clone()
+          W2:set(1, 4, 1)
+          W2:set(2, 4, 0)
+          W2:set(3, 4, 1)
+          return attn.F.linear(env.x[4], W2, env.b)
+        end,
         hint = {
-          en = "Take column 4 of W and add b: {0, 0, 2} + {0, 1, 0}.",
-          zh = "取 W 的第 4 列，再加上 b：{0, 0, 2} + {0, 1, 0}。",
+          en = "With a one-hot x_4, W x_4 is column 4 of W; then add b: {1, 0, 1} + {0, 1, 0}.",
+          zh = "x_4 是独热向量，所以 W x_4 就是 W 的第 4 列；再加上 b：{1, 0, 1} + {0, 1, 0}。",
         },
       },
     },
@@ -124,7 +132,8 @@ Softmax does exactly that, row by row:
     a_ij = exp(A_ij) / (exp(A_i1) + exp(A_i2) + exp(A_i3) + exp(A_i4))
 
 A score one larger than another gets e = 2.718... times the weight.
-A:softmax(2) applies it along dimension 2, i.e. within each row.]],
+A:softmax(2) applies it along dimension 2, i.e. within each row. The code
+prints only row 1: the exercise asks for another row.]],
         zh = [[
 得分可大可小，可正可负；权重却应该是正数，而且和为 1。softmax 逐行做的就是
 这件事：
@@ -132,10 +141,10 @@ A:softmax(2) applies it along dimension 2, i.e. within each row.]],
     a_ij = exp(A_ij) / (exp(A_i1) + exp(A_i2) + exp(A_i3) + exp(A_i4))
 
 得分每高 1，权重就是对方的 e ≈ 2.718 倍。A:softmax(2) 沿第 2 维（也就是每一
-行之内）做 softmax。]],
+行之内）做 softmax。代码只打印第 1 行，另一行留给下面的练习。]],
       },
       code = [[weights = A:softmax(2)
-print(weights)
+print("row 1 (今天):", weights[1])
 print("row sums:", weights:sum(2))]],
       exercise = {
         ask = {

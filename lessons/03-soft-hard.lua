@@ -50,15 +50,16 @@ weights are: softmax(s / T). Small T sharpens towards hard attention (as T
 goes to 0, softmax becomes argmax); large T flattens towards the uniform
 1/5 for every key. T = 1 is plain softmax.
 
-Each row of the picture is one temperature, from 0.1 (top) to 10.]],
+Each row of the picture is one temperature, from 0.1 (top) to 10. T = 2 is
+left out: the exercise asks for it.]],
         zh = [[
 在 softmax 之前把得分除以一个温度 T，即 softmax(s / T)，就能控制权重的尖锐
 程度：T 越小越尖，逼近硬注意力（T 趋于 0 时 softmax 就变成 argmax）；T 越大越平，
 逼近每个键都是 1/5 的均匀分布。T = 1 就是普通的 softmax。
 
-图中每一行是一个温度，从上到下依次是 0.1 到 10。]],
+图中每一行是一个温度，从上到下依次是 0.1 到 10。T = 2 没有列出来，留给练习。]],
       },
-      code = [=[temps = {0.1, 0.5, 1, 2, 10}
+      code = [=[temps = {0.1, 0.5, 1, 5, 10}
 rows, labels = {}, {}
 for i, t in ipairs(temps) do
   local _, w = attn.F.attention(q, k, v, {score = "dot", temperature = t})
@@ -128,14 +129,23 @@ three = attn.stack({w_soft[1], w_sparse[1], w_hard[1]})]],
       end,
       exercise = {
         ask = {
-          en = "How many keys get a weight that is not zero from sparsemax here?",
-          zh = "这里 sparsemax 给了几个键非零的权重？",
+          en = [[If key 3's score rose from 0.3 to 0.9 (scores 1.0, 0.8, 0.9, 0.1, -0.5),
+how many keys would get a weight that is not zero from sparsemax?]],
+          zh = [[如果键 3 的得分从 0.3 升到 0.9（得分变成 1.0、0.8、0.9、0.1、-0.5），
+sparsemax 会给几个键非零的权重？]],
         },
         kind = "number",
-        answer = function(env) return env.w_sparse:gt(0):sum():item() end,
+        answer = function(env)
+          local k3 = env.k:clone()
+          k3:set(3, 1, 0.9)
+          local _, w = attn.F.attention(env.q, k3, env.v, {score = "dot", norm = "sparsemax"})
+          return w:gt(0):sum():item()
+        end,
         hint = {
-          en = "w_j = max(s_j - 0.4, 0): which scores are above 0.4?",
-          zh = "w_j = max(s_j - 0.4, 0)：哪些得分大于 0.4？",
+          en = [[Try keeping the top k scores: τ = (their sum - 1) / k must stay below
+each of them. For the top three, τ = (1.0 + 0.9 + 0.8 - 1) / 3 ≈ 0.57.]],
+          zh = [[试着保留得分最高的 k 个键：τ = (它们的和 - 1) / k 必须比其中每一个都小。
+取前三个时，τ = (1.0 + 0.9 + 0.8 - 1) / 3 ≈ 0.57。]],
         },
       },
     },

@@ -103,16 +103,20 @@ mha:load_state_dict({
 print(mha)]],
       exercise = {
         ask = {
-          en = [[How many parameters does this MultiHeadAttention have?
-Does the answer change with the number of heads?]],
-          zh = [[这个 MultiHeadAttention 一共有多少个参数？
-答案会随头数变化吗？]],
+          en = [[Ours has 80 parameters (printed above). How many would
+MultiHeadAttention{d_model = 8, n_heads = 4} have?]],
+          zh = [[我们这个模块有 80 个参数（见上面的打印）。
+MultiHeadAttention{d_model = 8, n_heads = 4} 会有多少个参数？]],
         },
         kind = "number",
-        answer = function(env) return env.mha:num_parameters() end,
+        answer = function()
+          return attn.nn.MultiHeadAttention{d_model = 8, n_heads = 4}:num_parameters()
+        end,
         hint = {
-          en = "Four linear layers, each a 4 x 4 weight plus a bias of 4; heads only split them.",
-          zh = "四个线性层，每个是 4×4 的权重加 4 个偏置；分头只是把它们切开，不增加参数。",
+          en = [[Four linear layers, each a d x d weight plus a bias of d: 4 x (4 x 4 + 4) = 80
+for d = 4. The number of heads adds nothing: the heads only split the layers.]],
+          zh = [[四个线性层，每个是 d×d 的权重加 d 个偏置：d = 4 时是 4×(4×4 + 4) = 80。
+头数不增加参数：分头只是把这些层切开。]],
         },
       },
     },

@@ -90,9 +90,10 @@ printf 'print("should not run")\n' | "$BIN" --headless --lesson 1 --auto >"$T/ou
 ok $? "--auto does not go on to the REPL"
 
 # An exercise answered through the pipe: lesson 1 step 2 asks for y of
-# 不太好; a wrong answer shows the hint, then the right one.
-printf '\n{1, 1, 1}\n{0, 1, 2}\nq\n' | "$BIN" --headless --lesson 1 >"$T/out" 2>"$T/err"
-has "$T/out" "Not quite." && has "$T/out" "Take column 4 of W" && has "$T/out" "Right!"
+# 不太好 with another column of W; a wrong answer shows the hint, then the
+# right one.
+printf '\n{0, 1, 2}\n{1, 1, 1}\nq\n' | "$BIN" --headless --lesson 1 >"$T/out" 2>"$T/err"
+has "$T/out" "Not quite." && has "$T/out" "W x_4 is column 4 of W" && has "$T/out" "Right!"
 ok $? "an exercise from a pipe: wrong (hint), then right"
 
 if [ ! -x "$PTYRUN" ]; then
@@ -149,7 +150,7 @@ expect next
 send \r
 expect answer>
 send \r
-expect Solution: {0, 1, 2}
+expect Solution: {1, 1, 1}
 expect next
 send q\r
 expect attn>
@@ -170,7 +171,7 @@ send r = attn.lesson.run(1, {lang = "en"})\r
 expect next
 send \r
 expect answer>
-send {0, 1, 2}\r
+send {1, 1, 1}\r
 expect Right!
 expect next
 sleep 100

@@ -74,10 +74,12 @@ local function has(text, s) return text:find(s, 1, true) ~= nil end
 
 local derive = {}
 
--- Lesson 1: y_t = W x_t + b with one-hot x_t is column t of W plus b;
--- scores y_i . y_j; softmax of row 3; the cosine row of 今天.
+-- Lesson 1: y_t = W x_t + b with one-hot x_t is column t of W plus b (for
+-- the exercise, with column 4 replaced by {1, 0, 1}); scores y_i . y_j;
+-- softmax of row 3; the cosine row of 今天.
 derive[1] = function(env)
   local W, b = tbl(env.W), tbl(env.b)
+  local y4_changed = {1 + b[1], 0 + b[2], 1 + b[3]}
   local y = {}
   for t = 1, 4 do
     y[t] = {}
@@ -88,7 +90,7 @@ derive[1] = function(env)
     scores3[j] = dot(y[3], y[j])
     cos1[j] = dot(y[1], y[j]) / (norm(y[1]) * norm(y[j]))
   end
-  return {y[4], softmax(scores3), argmax(cos1)},
+  return {y4_changed, softmax(scores3), argmax(cos1)},
          {{0, 0, 0}, {0.25, 0.25, 0.25, 0.25}}      -- a wrong first try: zeros / uniform
 end
 
@@ -114,14 +116,15 @@ derive[2] = function(env)
   return {s12, math.sqrt(256), which, e / (e + #K - 1)}, {s12 + 1}
 end
 
--- Lesson 3: softmax(s / 2)[1]; the support of sparsemax (sort, then the
--- largest k with 1 + k z_k > sum of the top k); argmax before and after
--- the nudge from 0.80 to 0.95.
+-- Lesson 3: softmax(s / 2)[1]; the support of sparsemax with key 3's score
+-- at 0.9 (sort, then the largest k with 1 + k z_k > sum of the top k);
+-- argmax before and after the nudge from 0.80 to 0.95.
 derive[3] = function(env)
   local s = env.s
   local half = {}
   for i, x in ipairs(s) do half[i] = x / 2 end
   local sorted = {table.unpack(s)}
+  sorted[3] = 0.9
   table.sort(sorted, function(a, b) return a > b end)
   local support, cum = 0, 0
   for k, z in ipairs(sorted) do
@@ -134,12 +137,11 @@ derive[3] = function(env)
   return {softmax(half)[1], support, moved and 3 or 1}, {0.2}
 end
 
--- Lesson 4: four d x d linear layers with biases; row 5 of each planted
+-- Lesson 4: four 8 x 8 linear layers with biases; row 5 of each planted
 -- head computed from X by loops (head 1: positions turned back one step,
 -- head 2: content; both scaled by beta / sqrt(2)); 768 / 12.
 derive[4] = function(env)
   local X, beta, step = tbl(env.X), env.beta, env.step
-  local d = #X[1]
   local c, s = math.cos(step), math.sin(step)
   local q1 = {X[5][3] * c + X[5][4] * s, -X[5][3] * s + X[5][4] * c}
   local q2 = {X[5][1], X[5][2]}
@@ -149,7 +151,8 @@ derive[4] = function(env)
     row2[j] = beta * dot(q2, {X[j][1], X[j][2]}) / math.sqrt(2)
   end
   local w1, w2 = softmax(row1)[2], softmax(row2)[2]
-  return {4 * (d * d + d), w2 > w1 and 2 or 1, 768 // 12}, {4 * d * d}
+  local d8 = 8
+  return {4 * (d8 * d8 + d8), w2 > w1 and 2 or 1, 768 // 12}, {4 * d8 * d8}
 end
 
 -- Lesson 5: equal scores under the causal mask; which causal outputs stay
