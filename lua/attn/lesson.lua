@@ -436,69 +436,73 @@ function Run:ask(ex)
   end
 end
 
--- One exercise: ask, read answers (typed or scripted), check, hint, solution.
-function Run:exercise(i, ex)
-  -- answers are matched to exercises in the order they are asked; the
-  -- tallies count each exercise once, however often b or r brings it back
-  local nth = #self.report.answers + 1
-  self.report.answers[nth] = {step = i, correct = false, attempts = 0}
+-- The k-th try at exercise nth: "answer", value (a string is still to be
+-- parsed); "give up" (an empty line, or no scripted try left: show the
+-- solution); or "leave" (end of input or Ctrl-C).
+function Run:try(ex, nth, k)
+  if self.auto then
+    local given = attempts_of(self.answers[nth])[k]
+    if given == nil then return "give up" end
+    local shown = type(given) == "string" and given or format_value(ex.kind, given, ex, self.lang)
+    self:line("  " .. self.words.answer .. shown)
+    return "answer", given
+  end
+  if k == 1 then self:line("  " .. self.words.empty) end
+  local line = self.read("  " .. self.words.answer)
+  if line == nil then return "leave" end
+  if trim(line) == "" then return "give up" end
+  return "answer", trim(line)
+end
+
+-- Record how exercise nth (of step i) ended. The tallies count each
+-- exercise once, however often b or r brings it back.
+function Run:record(i, nth, correct, attempts)
+  self.report.answers[nth] = {step = i, correct = correct, attempts = attempts}
   if not self.asked[i] then
     self.asked[i] = true
     self.report.exercises = self.report.exercises + 1
   end
+  if correct and not self.solved[i] then
+    self.solved[i] = true
+    self.report.correct = self.report.correct + 1
+  end
+end
+
+-- One exercise: ask, read answers (typed or scripted) until one is right;
+-- a wrong one shows the hint, giving up shows the solution.
+function Run:exercise(i, ex)
+  local nth = #self.report.answers + 1            -- scripted answers go in asking order
+  self:record(i, nth, false, 0)
   local ok, expected = xpcall(ex.answer, debug.traceback, self.env)
   if ok and expected == nil then ok, expected = false, "answer() returned nil" end
   if not ok then return self:error("answer", i, expected) end
-  local tol = ex.tol or 1e-3
+  local solution = format_value(ex.kind, expected, ex, self.lang)
   self:ask(ex)
-  local scripted = self.auto and attempts_of(self.answers[nth]) or nil
   local k = 0
   while true do
-    local given
-    if scripted then
-      k = k + 1
-      given = scripted[k]
-      if given == nil then break end
-      local shown = type(given) == "string" and given or format_value(ex.kind, given, ex,
-                                                                       self.lang)
-      self:line("  " .. self.words.answer .. shown)
-    else
-      if k == 0 then self:line("  " .. self.words.empty) end
-      k = k + 1
-      local line = self.read("  " .. self.words.answer)
-      if line == nil then                -- end of input or Ctrl-C: leave the lesson
-        self.stop = true
-        return
-      end
-      if trim(line) == "" then break end
-      given = trim(line)
-    end
-    if type(given) == "string" then
-      local v, err = parse_answer(given, self.env)
-      if v == nil then
-        self:line("  " .. self.words.bad_input .. tostring(err))
-        goto continue
-      end
-      given = v
-    end
-    if matches(ex.kind, given, expected, tol) then
-      self:line("  ✓ " .. self.words.right .. "  (" .. format_value(ex.kind, expected, ex,
-                                                                    self.lang) .. ")")
-      if not self.solved[i] then
-        self.solved[i] = true
-        self.report.correct = self.report.correct + 1
-      end
-      self.report.answers[nth] = {step = i, correct = true, attempts = k}
+    k = k + 1
+    local what, given = self:try(ex, nth, k)
+    if what == "leave" then
+      self.stop = true
       return
+    elseif what == "give up" then
+      self:line("  " .. self.words.solution .. solution)
+      return self:record(i, nth, false, k - 1)
     end
-    self:line("  ✗ " .. self.words.wrong)
-    if ex.hint then
-      self:line("    " .. self.words.hint .. indent(trim(ex.hint[self.lang]), "    "):sub(5))
+    local value, err = given, nil
+    if type(given) == "string" then value, err = parse_answer(given, self.env) end
+    if value == nil then
+      self:line("  " .. self.words.bad_input .. tostring(err))
+    elseif matches(ex.kind, value, expected, ex.tol or 1e-3) then
+      self:line("  ✓ " .. self.words.right .. "  (" .. solution .. ")")
+      return self:record(i, nth, true, k)
+    else
+      self:line("  ✗ " .. self.words.wrong)
+      if ex.hint then
+        self:line("    " .. self.words.hint .. indent(trim(ex.hint[self.lang]), "    "):sub(5))
+      end
     end
-    ::continue::
   end
-  self:line("  " .. self.words.solution .. format_value(ex.kind, expected, ex, self.lang))
-  self.report.answers[nth] = {step = i, correct = false, attempts = k - 1}
 end
 
 function Run:step(i)
@@ -633,7 +637,8 @@ local function save_atomic(path, text)
   local f, err = io.open(tmp, "wb")
   if not f then error("attn.lesson.export: cannot write " .. tmp .. ": " .. err, 0) end
   local ok, werr = f:write(text)
-  f:close()
+  local closed, cerr = f:close()            -- a full disk may only show here
+  ok, werr = ok and closed, werr or cerr
   if not ok then
     os.remove(tmp)
     error("attn.lesson.export: cannot write " .. tmp .. ": " .. tostring(werr), 0)
@@ -643,6 +648,61 @@ local function save_atomic(path, text)
     os.remove(tmp)
     error("attn.lesson.export: cannot rename " .. tmp .. " to " .. path .. ": " .. rerr, 0)
   end
+end
+
+-- A handout being written: the Markdown lines, the output of the step's
+-- code not yet written out, the figures and the solutions so far.
+local Handout = {}
+Handout.__index = Handout
+
+function Handout:add(s) self.md[#self.md + 1] = s end
+
+-- What the step's code printed, as a text block.
+function Handout:flush()
+  local text = trim(table.concat(self.out))
+  self.out = {}
+  if text ~= "" then self:add("```text\n" .. text .. "\n```\n") end
+end
+
+-- The runner's picture sink for a handout: a PNG beside the Markdown.
+function Handout:figure(w, popts)
+  self.figures = self.figures + 1
+  local png = ("%s-%d.png"):format(self.base, self.figures)
+  local o = only(popts, HEATMAP_KEYS)
+  o.file = self.dir .. "/" .. png
+  attn.viz.heatmap(w, o)
+  self:flush()
+  self:add(("![%s %d](%s)\n"):format(self.words.figure, self.figures, png))
+end
+
+-- The question, its choices and hint; the solution goes to the end.
+function Handout:exercise(ex, env)
+  local lang, W = self.lang, self.words
+  local nth = #self.solutions + 1
+  self:add(("**%s %d.** %s\n"):format(W.exercise_n, nth, trim(ex.ask[lang])))
+  if ex.kind == "choice" then
+    for k, c in ipairs(ex.choices[lang]) do self:add(("%d. %s"):format(k, c)) end
+    self:add("")
+  end
+  if ex.hint then self:add(("*%s* %s\n"):format(W.hint_md, trim(ex.hint[lang]))) end
+  local ok, v = xpcall(ex.answer, debug.traceback, env)
+  self.solutions[nth] = ("%d. %s"):format(nth, ok and v ~= nil and
+    format_value(ex.kind, v, ex, lang) or ("(" .. short_error(v) .. ")"))
+end
+
+function Handout:step(run, i, s)
+  local lang = self.lang
+  self.out = {}
+  self:add(("## %s %d%s\n"):format(self.words.step, i, s.title and (" · " .. s.title[lang]) or ""))
+  self:add(trim(s.text[lang]) .. "\n")
+  if s.code then
+    self:add("```lua\n" .. trim(s.code) .. "\n```\n")
+    run:run_code(i, s.code, false)
+    self:flush()
+  end
+  if s.picture then run:show_picture(i, s) end
+  self:flush()
+  if s.exercise then self:exercise(s.exercise, run.env) end
 end
 
 --- attn.lesson.export(id, {lang=, dir="."}) -> path of the Markdown handout
@@ -656,67 +716,24 @@ function lesson.export(id, opts)
   if type(opts) ~= "table" then error("attn.lesson.export: options must be a table", 2) end
   local L = find(id)
   local lang = pick_lang(opts.lang)
-  local dir = opts.dir or "."
-  attn._io.mkdir(dir)
-  local W = WORDS[lang]
-  local base = ("%s.%s"):format(L.stem, lang)
-  local md, solutions, figures = {}, {}, 0
-  local out = {}                      -- what the current step's code prints
-  local function add(s) md[#md + 1] = s end
-  local function flush_output()
-    local text = trim(table.concat(out))
-    out = {}
-    if text ~= "" then add("```text\n" .. text .. "\n```\n") end
-  end
-
+  local h = setmetatable({lang = lang, words = WORDS[lang], dir = opts.dir or ".", md = {},
+                          out = {}, figures = 0, solutions = {},
+                          base = ("%s.%s"):format(L.stem, lang)}, Handout)
+  attn._io.mkdir(h.dir)
   -- the lesson's code runs in an environment of its own, so exporting from
   -- the REPL leaves the session's variables alone
-  local env = opts.env or setmetatable({}, {__index = _G})
-  local run = new_run(L, {lang = lang, auto = true, env = env,
-    write = function(s) out[#out + 1] = s end,
-    picture = function(_, w, popts)
-      figures = figures + 1
-      local png = ("%s-%d.png"):format(base, figures)
-      local o = only(popts, HEATMAP_KEYS)
-      o.file = dir .. "/" .. png
-      attn.viz.heatmap(w, o)
-      flush_output()
-      add(("![%s %d](%s)\n"):format(W.figure, figures, png))
-    end})
-
-  add("# " .. lesson_heading(L, lang) .. "\n")
-  local nth = 0
-  for i, s in ipairs(L.steps) do
-    out = {}
-    add(("## %s %d%s\n"):format(W.step, i, s.title and (" · " .. s.title[lang]) or ""))
-    add(trim(s.text[lang]) .. "\n")
-    if s.code then
-      add("```lua\n" .. trim(s.code) .. "\n```\n")
-      run:run_code(i, s.code, false)
-      flush_output()
-    end
-    if s.picture then run:show_picture(i, s) end
-    flush_output()
-    if s.exercise then
-      local ex = s.exercise
-      nth = nth + 1
-      add(("**%s %d.** %s\n"):format(W.exercise_n, nth, trim(ex.ask[lang])))
-      if ex.kind == "choice" then
-        for k, c in ipairs(ex.choices[lang]) do add(("%d. %s"):format(k, c)) end
-        add("")
-      end
-      if ex.hint then add(("*%s* %s\n"):format(W.hint_md, trim(ex.hint[lang]))) end
-      local ok, v = xpcall(ex.answer, debug.traceback, run.env)
-      solutions[#solutions + 1] = ("%d. %s"):format(nth, ok and v ~= nil and
-        format_value(ex.kind, v, ex, lang) or ("(" .. short_error(v) .. ")"))
-    end
+  local run = new_run(L, {lang = lang, auto = true,
+                          env = opts.env or setmetatable({}, {__index = _G}),
+                          write = function(s) h.out[#h.out + 1] = s end,
+                          picture = function(_, w, popts) h:figure(w, popts) end})
+  h:add("# " .. lesson_heading(L, lang) .. "\n")
+  for i, s in ipairs(L.steps) do h:step(run, i, s) end
+  if #h.solutions > 0 then
+    h:add("## " .. h.words.solutions .. "\n")
+    h:add(table.concat(h.solutions, "\n") .. "\n")
   end
-  if #solutions > 0 then
-    add("## " .. W.solutions .. "\n")
-    add(table.concat(solutions, "\n") .. "\n")
-  end
-  local path = dir .. "/" .. base .. ".md"
-  save_atomic(path, table.concat(md, "\n"))
+  local path = h.dir .. "/" .. h.base .. ".md"
+  save_atomic(path, table.concat(h.md, "\n"))
   return path
 end
 
