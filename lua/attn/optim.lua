@@ -226,13 +226,19 @@ function AdamW:step()
           st.step, st.exp_avg, st.exp_avg_sq = 0, zeros_like(p), zeros_like(p)
         end
         st.step = st.step + 1
-        if self.weight_decay ~= 0 then p:copy(p * (1 - self.lr * self.weight_decay)) end
-        st.exp_avg:copy(st.exp_avg * b1 + g * (1 - b1))
-        st.exp_avg_sq:copy(st.exp_avg_sq * b2 + g * g * (1 - b2))
-        local bias1 = 1 - b1 ^ st.step
-        local bias2 = 1 - b2 ^ st.step
-        local denom = st.exp_avg_sq:sqrt() / math.sqrt(bias2) + self.eps
-        p:copy(p - st.exp_avg / denom * (self.lr / bias1))
+        -- The same update in one fused pass where the device has it.
+        local fused = attn._optim.adamw(p, g, st.exp_avg, st.exp_avg_sq,
+          {lr = self.lr, b1 = b1, b2 = b2, eps = self.eps, weight_decay = self.weight_decay,
+           step = st.step})
+        if not fused then
+          if self.weight_decay ~= 0 then p:copy(p * (1 - self.lr * self.weight_decay)) end
+          st.exp_avg:copy(st.exp_avg * b1 + g * (1 - b1))
+          st.exp_avg_sq:copy(st.exp_avg_sq * b2 + g * g * (1 - b2))
+          local bias1 = 1 - b1 ^ st.step
+          local bias2 = 1 - b2 ^ st.step
+          local denom = st.exp_avg_sq:sqrt() / math.sqrt(bias2) + self.eps
+          p:copy(p - st.exp_avg / denom * (self.lr / bias1))
+        end
       end
     end
   end)

@@ -45,6 +45,7 @@ static const Backend cpu = {
     .cross_entropy_backward = cpu_cross_entropy_backward,
     .attention = cpu_attention,
     .attention_backward = cpu_attention_backward,
+    .adamw = cpu_adamw,
     .set_threads = cpu_set_threads,
     .get_threads = cpu_get_threads,
 };

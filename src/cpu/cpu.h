@@ -31,6 +31,7 @@ int cpu_attention(Tensor *out, Tensor *lse, const Tensor *q, const Tensor *k, co
 int cpu_attention_backward(Tensor *dq, Tensor *dk, Tensor *dv, const Tensor *g, const Tensor *q,
                            const Tensor *k, const Tensor *v, const Tensor *out, const Tensor *lse,
                            int causal, float scale);
+int cpu_adamw(Tensor *p, Tensor *m, Tensor *v, const Tensor *g, const AdamHyper *h);
 /* Once: the pool takes OpenBLAS's thread count, and OpenBLAS goes single-threaded. */
 void cpu_threads_init(void);
 int cpu_set_threads(int n);

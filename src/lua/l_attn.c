@@ -292,6 +292,7 @@ static const luaL_Reg submodules[] = {
     {"tokenizer", luaopen_attn_tokenizer},
     {"_io", luaopen_attn_io},
     {"viz", luaopen_attn_viz},
+    {"_optim", luaopen_attn_optim},
     // --- submodules end
     {NULL, NULL},
 };

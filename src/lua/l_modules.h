@@ -13,6 +13,7 @@ int luaopen_attn_F(lua_State *L);
 int luaopen_attn_tokenizer(lua_State *L);
 int luaopen_attn_io(lua_State *L);
 int luaopen_attn_viz(lua_State *L);
+int luaopen_attn_optim(lua_State *L);
 // --- declarations end
 
 #endif

@@ -37,6 +37,13 @@ typedef enum {
 
 typedef enum { RED_SUM, RED_MEAN, RED_MAX, RED_MIN, RED_ARGMAX, RED_ARGMIN, RED_COUNT } ReduceOp;
 
+/* AdamW's numbers for one step t (the caller folds t into the bias
+   corrections): p = p (1 - lr wd); m = b1 m + (1 - b1) g;
+   v = b2 v + (1 - b2) g^2; p = p - lr / bias1 * m / (sqrt(v) / sqrt(bias2) + eps). */
+typedef struct AdamHyper {
+    float lr, b1, b2, eps, weight_decay, bias1, bias2;
+} AdamHyper;
+
 typedef struct Backend {
     const char *name; // "cpu", "cuda"
 
@@ -101,6 +108,10 @@ typedef struct Backend {
     int (*attention_backward)(Tensor *dq, Tensor *dk, Tensor *dv, const Tensor *g,
                               const Tensor *q, const Tensor *k, const Tensor *v,
                               const Tensor *out, const Tensor *lse, int causal, float scale);
+
+    /* One AdamW update in place of p, m, v (all contiguous, of one shape)
+       from the gradient g (contiguous); see AdamHyper. */
+    int (*adamw)(Tensor *p, Tensor *m, Tensor *v, const Tensor *g, const struct AdamHyper *h);
 
     /* Worker threads for this backend's kernels (and its BLAS). */
     int (*set_threads)(int n);

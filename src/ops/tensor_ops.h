@@ -104,6 +104,10 @@ const char *op_unary_name(UnaryOp op);
 const char *op_reduce_name(ReduceOp op);
 
 /* Threads the CPU kernels and BLAS use. */
+/* One AdamW step in place (see AdamHyper in ops.h); AT_EDEVICE when the
+   device has no fused update (the caller then composes it from ops). */
+int op_adamw(Tensor *p, Tensor *m, Tensor *v, const Tensor *g, const AdamHyper *h);
+
 int op_set_threads(int n);
 int op_get_threads(void);
 
