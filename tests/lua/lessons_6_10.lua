@@ -5,7 +5,8 @@
 --
 -- Each run is a child attnlab process, so the lessons' globals never meet
 -- and their printing never mixes with this file's TAP lines. The child
--- prints one line "REPORT steps exercises correct errors" at the end.
+-- prints one line "REPORT steps exercises correct errors" at the end, then
+-- the errors, if any.
 
 local T = dofile((os.getenv("ATTNLAB_PATH") or ".") .. "/tests/lua/tap.lua")
 local attn = attn or require "attn"
@@ -33,60 +34,21 @@ local function lit(v)
   return "{" .. table.concat(parts, ", ") .. "}"
 end
 
--- The child: attn.lesson.run when the runner exists; until then a minimal
--- runner of the same contract (steps run in _G, answers checked with tol).
+-- The child runs the lesson with the given globals set and prints a report line.
 local CHILD = [==[
-local id, file, lang, answers, globals = @ARGS@
+local id, lang, answers, globals = @ARGS@
 for k, v in pairs(globals) do _G[k] = v end
-local report
-if attn.lesson and attn.lesson.run then
-  report = attn.lesson.run(id, {lang = lang, auto = true, answers = answers})
-else
-  local L = dofile(file)
-  report = {steps = 0, exercises = 0, correct = 0, errors = {}}
-  local k = 0
-  for i, s in ipairs(L.steps) do
-    report.steps = report.steps + 1
-    assert(s.text and s.text.en and s.text.zh, "step " .. i .. " lacks a text")
-    print(s.text[lang])
-    if s.code then
-      local ok, err = pcall(assert(load(s.code, "=step" .. i, "t", _G)))
-      if not ok then report.errors[#report.errors + 1] = err; print("ERROR " .. err) end
-    end
-    if s.picture then
-      local ok, err = pcall(function()
-        local w, o = s.picture(_G)
-        attn.viz.term(w, o)
-      end)
-      if not ok then report.errors[#report.errors + 1] = err end
-    end
-    local e = s.exercise
-    if e then
-      k = k + 1
-      report.exercises = report.exercises + 1
-      local want = e.answer(_G)
-      local given = answers[k]
-      local tries = type(given) == "table" and given.attempts or {given}
-      for _, a in ipairs(tries) do
-        local good
-        if e.kind == "choice" then good = a == want
-        else good = math.abs(a - want) <= (e.tol or 1e-3) end
-        print(("answer %s, expected %s: %s"):format(a, want, good and "right" or e.hint[lang]))
-        if good then report.correct = report.correct + 1 break end
-      end
-    end
-  end
-end
+local report = attn.lesson.run(id, {lang = lang, auto = true, answers = answers})
 print(("REPORT %d %d %d %d"):format(report.steps, report.exercises, report.correct,
-                                    #(report.errors or {})))
-for _, e in ipairs(report.errors or {}) do print("ERROR " .. tostring(e)) end
+                                    #report.errors))
+for _, e in ipairs(report.errors) do print("ERROR step " .. e.step .. ": " .. e.message) end
 ]==]
 
--- Run lesson file in lang with answers; returns the report numbers and the output.
-local function run_lesson(id, file, lang, answers, globals)
+-- Run lesson id in lang with answers; returns the report numbers and the output.
+local function run_lesson(id, lang, answers, globals)
   local script = tmp .. "/child.lua"
   local f = assert(io.open(script, "w"))
-  local args = table.concat({lit(id), lit(file), lit(lang), lit(answers), lit(globals or {})}, ", ")
+  local args = table.concat({lit(id), lit(lang), lit(answers), lit(globals or {})}, ", ")
   local at = CHILD:find("@ARGS@", 1, true)
   f:write(CHILD:sub(1, at - 1), args, CHILD:sub(at + 6))
   f:close()
@@ -110,7 +72,7 @@ local function check_lesson(id, file, answers, opts)
     local globals = {}
     for k, v in pairs(opts.globals or {}) do globals[k] = v end
     for k, v in pairs((opts.globals_by_lang or {})[lang] or {}) do globals[k] = v end
-    local r, out = run_lesson(id, root .. "/lessons/" .. file, lang, answers, globals)
+    local r, out = run_lesson(id, lang, answers, globals)
     local good = r.steps and r.errors == 0 and r.exercises == (opts.exercises or #answers) and
                  r.correct == given
     T.ok(good, ("%s (%s): %s steps, %s of %s answers right, %s exercises, %s errors"):format(
@@ -173,6 +135,31 @@ T.section("lesson 8", function()
   -- a float32 weight takes 4 bytes: 4096^2 of them; doubling T makes T^2
   -- four times larger; T/C blocks of C x C grow with T (choice 2, doubles)
   check_lesson(8, "08-long-sequences.lua", {4096 * 4096 * 4, {attempts = {2, 4}}, 2})
+end)
+
+-- ---- handouts --------------------------------------------------------------------------
+T.section("handouts of lessons 6 and 8", function()
+  local dir = tmp .. "/handouts"
+  for _, case in ipairs({{6, "06-retrieval", 2}, {8, "08-long-sequences", 2}}) do
+    local id, stem, figures = case[1], case[2], case[3]
+    for _, lang in ipairs({"en", "zh"}) do
+      local p = assert(io.popen(("cd %q && %q --headless -e %q 2>&1"):format(tmp, bin,
+        ("print(attn.lesson.export(%d, {lang = %q, dir = %q}))"):format(id, lang, dir))))
+      local out = p:read("a")
+      p:close()
+      local md = read_or_nil(dir .. "/" .. stem .. "." .. lang .. ".md") or ""
+      local pngs = 0
+      for k = 1, figures do
+        local png = read_or_nil(("%s/%s.%s-%d.png"):format(dir, stem, lang, k)) or ""
+        if png:sub(2, 4) == "PNG" and md:find(("%s.%s-%d.png"):format(stem, lang, k), 1, true) then
+          pngs = pngs + 1
+        end
+      end
+      T.ok(md:find("```", 1, true) and pngs == figures,
+           ("lesson %d handout (%s): Markdown with code and %d linked PNG figures"):format(
+             id, lang, figures), out:sub(-1500))
+    end
+  end
 end)
 
 -- ---- lessons 9 and 10: a stand-in model, then the shipped one ---------------------------
