@@ -13,7 +13,12 @@ set -e
 build=$1
 threads=${2:-2}
 src=$(dirname "$0")
-if ! python3 -c "import torch" 2>/dev/null; then
+# Debian's python3 holds python3-torch; a python3 earlier on PATH may not.
+python=
+for p in ${PYTHON:-} python3 /usr/bin/python3; do
+    if "$p" -c "import torch" 2>/dev/null; then python=$p; break; fi
+done
+if [ -z "$python" ]; then
     echo "bench-peer: PyTorch is not installed (apt-get install python3-torch)" >&2
     exit 1
 fi
@@ -29,6 +34,6 @@ BENCH_THREADS=$threads GLIBC_TUNABLES=$tunables "$build/attnlab" "$src/attention
 echo
 BENCH_THREADS=$threads GLIBC_TUNABLES=$tunables "$build/attnlab" "$src/gpt2.lua"
 echo
-echo "== PyTorch $(python3 -c 'import torch; print(torch.__version__)'), OpenMP OpenBLAS, $threads threads"
+echo "== PyTorch $("$python" -c 'import torch; print(torch.__version__)'), OpenMP OpenBLAS, $threads threads"
 OMP_NUM_THREADS=$threads LD_LIBRARY_PATH="$lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" \
-    GLIBC_TUNABLES=$tunables python3 "$src/torch_peer.py" "$threads"
+    GLIBC_TUNABLES=$tunables "$python" "$src/torch_peer.py" "$threads"
