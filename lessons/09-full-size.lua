@@ -89,7 +89,7 @@ print(string.format("BERT-base by hand:   %d parameters", bert_params(bert_confi
 Now build both for real (random weights: the shapes are what matter here) and
 measure: the count m:num_parameters() against ours, the bytes they take
 (attn.memory() before and after), and how many tokens per second a forward pass
-of 128 tokens processes on this machine. Each model takes a few seconds to
+of 128 tokens processes on this machine. Each model takes several seconds to
 build; we drop each one before building the next.
 
 Exercise: every parameter is a float32. How many MiB do GPT-2 small's

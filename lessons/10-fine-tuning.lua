@@ -307,14 +307,15 @@ tuned_accuracy = attn.metrics.accuracy(pred, gold)]==],
 The same sentence after fine-tuning. The picture is after - before: red where
 the last layer now looks more, blue where less. The row that matters most is the
 last one: the last token's hidden state is the sentence vector the classifier
-reads, so the code lists the tokens it now looks at more than before. On the
-shipped model they are mostly the words that carry the sentiment: the loss
-rewards nothing but telling pos from neg.]],
+reads, so the code lists the tokens it now looks at more than before. Are they
+the words that carry the sentiment? The loss rewards nothing but telling pos
+from neg, so that is where the attention is pushed — as far as a few hundred
+sentences can push it.]],
         zh = [[
 微调之后的同一句话。图中是“之后 - 之前”：红色表示最后一层现在看得更多，蓝色表示看得更少。
 最重要的是最后一行：最后一个词元的隐藏状态就是分类器读取的句子向量，所以代码列出了它现在
-比之前看得更多的词元。在自带的模型上，它们大多是带有情感的词：损失唯一奖励的，就是分清
-pos 和 neg。]],
+比之前看得更多的词元。它们是带有情感的词吗？损失唯一奖励的就是分清 pos 和 neg，所以注意力
+正是被往那里推——在几百个句子能推动的范围内。]],
       },
       code = [==[
 after = last_attention(tuned.body, probe.ids)
