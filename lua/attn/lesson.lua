@@ -43,20 +43,16 @@ local function folder()
   return (attn.config and attn.config.root or ".") .. "/lessons"
 end
 
--- The file names NN-slug.lua in the lessons folder, sorted. The folder is
--- listed with ls: Lua has no directory reading of its own.
+-- The file names NN-slug.lua in the lessons folder, sorted.
 local function lesson_files(dir)
-  local ok, p = pcall(io.popen, "ls -1 '" .. dir:gsub("'", "'\\''") .. "' 2>/dev/null")
-  if not ok or not p then
-    error("attn.lesson: cannot list " .. dir .. " here (" .. tostring(p) ..
-          "); give the lesson's file name instead, such as 01-dot-product", 0)
+  local ok, entries = pcall(attn._io.list, dir)
+  if not ok then
+    error("attn.lesson: cannot list " .. dir .. " (" .. tostring(entries) .. ")", 0)
   end
   local names = {}
-  for name in p:lines() do
+  for _, name in ipairs(entries) do
     if name:match("^%d%d%-[%w_%-]+%.lua$") then names[#names + 1] = name end
   end
-  p:close()
-  table.sort(names)
   return names
 end
 

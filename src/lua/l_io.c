@@ -17,6 +17,7 @@
  */
 #include <config.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <lauxlib.h>
 #include <sys/stat.h>
@@ -291,7 +292,49 @@ static int l_io_mkdir(lua_State *L) {
     return 0;
 }
 
+static int by_string(const void *a, const void *b) {
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* list(dir) -> the names in dir, sorted, without "." and "..". Reading a
+   folder writes nothing, so --safe allows it. The names are gathered into a
+   Lua table first: nothing is held that a Lua error could leak. */
+static int l_io_list(lua_State *L) {
+    const char *path = luaL_checkstring(L, 1);
+    DIR *d = opendir(path);
+    if (!d)
+        return luaL_error(L, "list: cannot read the folder %s: %s", path, strerror(errno));
+    lua_newtable(L);
+    int n = 0;
+    for (struct dirent *e; (e = readdir(d)) != NULL;) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        if (!lua_checkstack(L, 2)) {
+            closedir(d);
+            return luaL_error(L, "list: %s holds too many names", path);
+        }
+        lua_pushstring(L, e->d_name);
+        lua_rawseti(L, -2, ++n);
+    }
+    closedir(d);
+    // Sort through a C array of the table's strings (they stay alive in it).
+    const char **names = lua_newuserdatauv(L, (size_t)(n ? n : 1) * sizeof *names, 0);
+    for (int i = 1; i <= n; i++) {
+        lua_rawgeti(L, -2, i);
+        names[i - 1] = lua_tostring(L, -1);
+        lua_pop(L, 1);
+    }
+    qsort(names, (size_t)n, sizeof *names, by_string);
+    lua_createtable(L, n, 0);
+    for (int i = 0; i < n; i++) {
+        lua_pushstring(L, names[i]);
+        lua_rawseti(L, -2, i + 1);
+    }
+    return 1;
+}
+
 static const luaL_Reg io_functions[] = {
+    {"list", l_io_list},
     {"json_decode", l_io_json_decode},
     {"mkdir", l_io_mkdir},
     {"save", l_io_save},

@@ -129,6 +129,22 @@ T.section("errors", function()
   T.ok(io.open(q, "rb") == nil, "no file is left after refused saves")
 end)
 
+T.section("listing a folder", function()
+  local sub = dir .. "/listing"
+  attn._io.mkdir(sub)
+  for _, name in ipairs({"b.txt", "a.txt", "C", "ä"}) do
+    local f = assert(io.open(sub .. "/" .. name, "w"))
+    f:close()
+  end
+  T.is(attn._io.list(sub), {"C", "a.txt", "b.txt", "ä"},
+       "list gives every name but . and .., sorted bytewise")
+  for _, name in ipairs({"b.txt", "a.txt", "C", "ä"}) do os.remove(sub .. "/" .. name) end
+  T.is(attn._io.list(sub), {}, "an empty folder lists as {}")
+  os.remove(sub)
+  T.raises(function() attn._io.list(sub) end, {"list", "cannot read the folder", "listing"},
+           "a missing folder is an error naming it")
+end)
+
 T.section("--safe", function()
   local bin = os.getenv("ATTNLAB_BIN")
   if not bin then
