@@ -14,7 +14,9 @@ if not model then
 end
 
 local m, tok = attn.models.load(model)
-if not tok then error(model .. " has no tokenizer files (vocab.json + merges.txt, or vocab.txt)", 0) end
+if not tok then
+  error(model .. " has no tokenizer files (vocab.json + merges.txt, or vocab.txt)", 0)
+end
 local ids = tok:encode(text)
 local labels = tok:labels(ids)               -- readable pieces, Chinese shown whole
 

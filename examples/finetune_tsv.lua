@@ -12,7 +12,9 @@
 -- a larger one (LR 3e-3, say).
 
 local file = arg[1]
-if not file then error("usage: attnlab examples/finetune_tsv.lua FILE.tsv [MODEL] [EPOCHS] [LR]", 0) end
+if not file then
+  error("usage: attnlab examples/finetune_tsv.lua FILE.tsv [MODEL] [EPOCHS] [LR]", 0)
+end
 local model = arg[2] or attn.models.list()[1]
 local epochs = math.tointeger(tonumber(arg[3] or "5"))
 local lr = tonumber(arg[4] or "1e-4")

@@ -280,7 +280,10 @@ grammar (中 occurs in only two of them), so we also give the stop words
 A slip to know: document 003 writes α_ij = softmax(e_ij / σ(β_i)), putting the
 importance of a word into the softmax's temperature. That changes how sharply
 word i looks, not how much word i counts: every row of α still sums to 1. The
-importance belongs outside, as the w_i of the sum in the next step.]],
+importance belongs outside, as the w_i of the sum in the next step.
+
+Exercise: with these weights, predict which document the next step ranks
+first (its number, from the list of step 2).]],
         zh = [[
 并不是每个查询词都同样重要。的 几乎出现在每篇文档里，找到它说明不了什么；
 作用 只出现在一篇里。我们用逆文档频率给查询词 i 加权：
@@ -293,7 +296,9 @@ importance belongs outside, as the w_i of the sum in the next step.]],
 
 要认识的一个笔误：文档 003 写作 α_ij = softmax(e_ij / σ(β_i))，把词的重要性放进了
 softmax 的温度里。这只改变词 i “看”得有多集中，不改变词 i 占多少分量：α 的每一行
-仍然加起来等于 1。重要性应该放在外面，作为下一步求和里的 w_i。]],
+仍然加起来等于 1。重要性应该放在外面，作为下一步求和里的 w_i。
+
+练习：根据这些权重，预测下一步排在第一的文档（编号见第 2 步的列表）。]],
       },
       code = [==[
 df = {}
@@ -314,6 +319,21 @@ w_query = attn.tensor(beta) / attn.tensor(beta):sum()
 for i, w in ipairs(qwords) do
   print(string.format("%-6s df %d  beta %.3f  w %.3f", w, df[i], beta[i], w_query[i]))
 end]==],
+      exercise = {
+        ask = {en = "Predict the number of the top document:", zh = "预测排第一的文档编号："},
+        kind = "number",
+        answer = function(env)               -- r_d = Σ_i w_i m_i(d), the best d
+          local best, best_r = nil, -1
+          for _, d in ipairs(env.docs) do
+            local r = (env.w_query * env.matches(d, env.tau)):sum():item()
+            if r > best_r then best, best_r = d.id, r end
+          end
+          return best
+        end,
+        tol = 0,
+        hint = {en = "which document holds AI助手, 管理 and 作用, the heaviest words?",
+                zh = "哪篇文档同时含有权重最大的 AI助手、管理 和 作用？"},
+      },
     },
     { text = {
         en = [[
@@ -324,9 +344,8 @@ Document relevance and ranking:
 one number per document: the importance-weighted matches of the query words.
 (Document 003 writes r_j = Σ_i α_ij r_i, using j both for a word of a document
 and for the document itself; this is the sum it means.) The picture shows
-m_i(d) for every document and query word, the ranking prints below.
-
-Exercise: which document comes first? Give its number.]],
+m_i(d) for every document and query word, the ranking prints below: was your
+prediction right?]],
         zh = [[
 文档相关度与排序：
 
@@ -334,9 +353,7 @@ Exercise: which document comes first? Give its number.]],
 
 每篇文档一个数：查询词匹配度按重要性加权求和。（文档 003 写作 r_j = Σ_i α_ij r_i，
 j 既表示文档里的词，又表示文档本身；它想表达的就是这个求和。）图中是每篇文档、
-每个查询词的 m_i(d)，下面打印排序结果。
-
-练习：哪篇文档排第一？请给出它的编号。]],
+每个查询词的 m_i(d)，下面打印排序结果：你的预测对了吗？]],
       },
       code = [==[
 function rank(t)
@@ -359,13 +376,6 @@ end]==],
         return env.M, {rows = env.doc_labels, cols = env.qwords,
                        title = "m_i(d): attended match per document and query word"}
       end,
-      exercise = {
-        ask = {en = "Number of the top-ranked document:", zh = "排第一的文档编号："},
-        kind = "number",
-        answer = function(env) return env.ranking[1].id end,
-        tol = 0,
-        hint = {en = "read the first line of the ranking", zh = "看排序结果的第一行"},
-      },
     },
     { text = {
         en = [[

@@ -160,8 +160,8 @@ function forward(m, ids)
   return logits, a
 end
 untrained = new_model()
-_, a0 = forward(untrained, {test_set.ids[1]})
-print(a0)]==],
+_, a0 = forward(untrained, {test_set.ids[1]})   -- a0 [1, 6]: poke at it after the exercise
+print("sum of |w| before training:", untrained.w:abs():sum():item())]==],
       exercise = {
         ask = {en = "Weight of each word of a 6-word sentence before training:",
                zh = "训练前，6 个词的句子里每个词的权重："},
@@ -252,14 +252,19 @@ With one attention for three tasks, the model learns to split it: about a third
 on the marker, a third on the sentiment word, a third on the topic word, and
 nothing on the fillers. z then carries all three answers at once (the
 embeddings learn to keep them in different directions). The picture shows the
-weights on six test sentences.]],
+weights on six test sentences.
+
+Exercise: before the next step runs it, predict where the attention goes when
+only sentiment counts, λ = (0, 1, 0).]],
         zh = [[
 三个任务权重相同，λ = (1, 1, 1)，训练：AdamW 全批量 150 步，不到一秒。然后在测试集上
 看每个任务的准确率，以及一句话的注意力如何分布在四类词上。
 
 一个注意力服务三个任务，模型学会了把它分开：大约三分之一在结尾标记上，三分之一在
 情感词上，三分之一在主题词上，填充词上几乎为零。于是 z 同时携带三个答案（词向量学会
-把它们放在不同的方向上）。图中是六个测试句的权重。]],
+把它们放在不同的方向上）。图中是六个测试句的权重。
+
+练习：在下一步运行之前先预测：只有情感任务算数，λ = (0, 1, 0) 时，注意力会落在哪里？]],
       },
       code = [==[
 balanced = train_model({1, 1, 1})
@@ -276,6 +281,21 @@ for i = 1, 6 do sample_rows[i] = test_set.text[i] end]==],
                                     cols = {"1", "2", "3", "4", "5", "6"},
                                     title = "λ = (1, 1, 1): attention over word positions"}
       end,
+      exercise = {
+        ask = {en = "Predict: with λ = (0, 1, 0), most attention goes to",
+               zh = "预测：λ = (0, 1, 0) 时注意力最多的是"},
+        kind = "choice",
+        choices = {en = {"the marker 吗/。", "the sentiment word", "the topic word", "the fillers"},
+                   zh = {"结尾标记 吗/。", "情感词", "主题词", "填充词"}},
+        answer = function(env)                 -- train it and see (a tenth of a second)
+          local _, mass = env.evaluate(env.train_model({0, 1, 0}), env.test_set)
+          local best = 1
+          for k = 2, 4 do if mass[k] > mass[best] then best = k end end
+          return best
+        end,
+        hint = {en = "only the sentiment loss pulls on the attention",
+                zh = "只有情感任务的损失在拉扯注意力"},
+      },
     },
     { text = {
         en = [[
@@ -284,16 +304,12 @@ attention to keep the marker or the topic, and it moves entirely onto the
 sentiment word. Type and topic accuracies drop to chance (0.5 and 0.33), even
 though their heads still read z: what the attention throws away, no head can
 get back. The picture is the attention mass per kind of word (columns) for
-each setting of λ (rows).
-
-Exercise: with λ = (0, 1, 0), which kind of word gets the most attention?]],
+each setting of λ (rows). Check your prediction in the row λ=0,1,0.]],
         zh = [[
 现在改变 λ_k。λ = (0, 1, 0) 时只有情感任务算数：没有任何任务要求注意力保留结尾标记
 或主题词，注意力就整个移到了情感词上。句型和主题的准确率掉到随机水平（0.5 和
 0.33），尽管它们的输出层仍然读 z：注意力丢掉的信息，任何输出层都找不回来。
-图中是每种 λ 设置（行）下，注意力落在各类词（列）上的总量。
-
-练习：λ = (0, 1, 0) 时，哪类词得到的注意力最多？]],
+图中是每种 λ 设置（行）下，注意力落在各类词（列）上的总量。在 λ=0,1,0 那一行核对你的预测。]],
       },
       code = [==[
 settings = {{1, 1, 1}, {1, 0, 0}, {0, 1, 0}, {0, 0, 1}, {0.1, 1, 0.1}, {1, 1, 0}}
@@ -306,24 +322,11 @@ for s, lambda in ipairs(settings) do
   setting_names[s] = "λ=" .. table.concat(lambda, ",")
   print(string.format("%-14s  %.2f  %.2f  %.2f  | %.2f   %.2f  %.2f  %.2f", setting_names[s],
                       a[1], a[2], a[3], m[1], m[2], m[3], m[4]))
-end
-sentiment_only = results[3].mass]==],
+end]==],
       picture = function(env)
         return env.attn.tensor(env.mass_rows), {rows = env.setting_names, cols = env.kinds,
                                                 title = "attention mass per kind of word"}
       end,
-      exercise = {
-        ask = {en = "Most attention with λ = (0, 1, 0):", zh = "λ = (0, 1, 0) 时注意力最多的是："},
-        kind = "choice",
-        choices = {en = {"the marker 吗/。", "the sentiment word", "the topic word", "the fillers"},
-                   zh = {"结尾标记 吗/。", "情感词", "主题词", "填充词"}},
-        answer = function(env)
-          local best = 1
-          for k = 2, 4 do if env.sentiment_only[k] > env.sentiment_only[best] then best = k end end
-          return best
-        end,
-        hint = {en = "look at the row λ=0,1,0 of the table", zh = "看表中 λ=0,1,0 那一行"},
-      },
     },
     { text = {
         en = [[

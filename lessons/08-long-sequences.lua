@@ -93,13 +93,15 @@ A V each cost T² d multiply-adds; small T hides it behind fixed costs). A
 12-layer model with 12 heads keeps 144 such matrices per sequence for its
 backward pass: at T = 4096 that is 9 GiB.
 
-Exercise: by how much does the weights' memory grow from T = 1024 to 2048?]],
+Exercise: how many MiB of attention weights does such a model (12 layers x 12
+heads) keep for one sequence of T = 1024? Use the table.]],
         zh = [[
 按比例读这张表：T 每翻一倍，权重的内存正好变成 4 倍（T² 个浮点数），时间也接近
 4 倍（Q Kᵀ 和 A V 两次乘法各需 T² d 次乘加；T 小时被固定开销掩盖了）。一个 12 层、
 每层 12 个头的模型，反向传播时每条序列要保留 144 个这样的矩阵：T = 4096 时就是 9 GiB。
 
-练习：从 T = 1024 到 2048，权重的内存增长了多少倍？]],
+练习：这样的模型（12 层 x 12 个头）处理一条 T = 1024 的序列，要保留多少 MiB 的注意力权重？
+请用上面的表。]],
       },
       code = [==[
 for i = 2, #sizes do
@@ -108,11 +110,13 @@ for i = 2, #sizes do
                       full_bytes[b] / full_bytes[a], full_time[b] / full_time[a]))
 end]==],
       exercise = {
-        ask = {en = "memory(2048) / memory(1024) = ?", zh = "memory(2048) / memory(1024) = ？"},
+        ask = {en = "MiB of weights, 144 heads, T = 1024:",
+               zh = "144 个头、T = 1024 时权重的 MiB 数："},
         kind = "number",
-        answer = function(env) return env.full_bytes[2048] / env.full_bytes[1024] end,
-        tol = 0.01,
-        hint = {en = "(2T)² / T²", zh = "(2T)² / T²"},
+        answer = function(env) return 144 * env.full_bytes[1024] / 2 ^ 20 end,
+        tol = 0.5,
+        hint = {en = "144 times the weights' MiB at T = 1024 in the table",
+                zh = "表中 T = 1024 时权重的 MiB 数乘以 144"},
       },
     },
     { text = {

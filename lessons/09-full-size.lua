@@ -62,7 +62,9 @@ LayerNorm 和 pooler（d² + d）。
 练习：GPT-2 small（d = 768）的一个块有多少个参数？]],
       },
       code = [==[
-function block_params(d) return 2 * 2 * d + 4 * (d * d + d) + (4 * d * d + 4 * d) + (4 * d * d + d) end
+function block_params(d)
+  return 2 * 2 * d + 4 * (d * d + d) + (4 * d * d + 4 * d) + (4 * d * d + d)
+end
 function gpt_params(c)
   return c.vocab * c.d_model + c.ctx * c.d_model + c.n_layer * block_params(c.d_model) +
          2 * c.d_model
@@ -92,7 +94,8 @@ measure: the count m:num_parameters() against ours, the bytes they take
 of 128 tokens processes on this machine. Each model takes several seconds to
 build; we drop each one before building the next.
 
-Exercise: every parameter is a float32. How many MiB do GPT-2 small's
+Exercise: every parameter here is a float32 (4 bytes). Stored in float16
+(2 bytes), as models are often shipped, how many MiB would GPT-2 small's
 parameters take? (1 MiB = 2^20 bytes.)]],
         zh = [[
 现在真的把两个模型构建出来（随机权重：这里关心的只是形状）并测量：m:num_parameters()
@@ -100,7 +103,8 @@ parameters take? (1 MiB = 2^20 bytes.)]],
 前向计算 128 个词时每秒能处理多少个词。每个模型构建需要几秒钟；构建下一个之前先释放
 上一个。
 
-练习：每个参数是一个 float32。GPT-2 small 的参数占多少 MiB？（1 MiB = 2^20 字节）]],
+练习：这里每个参数是一个 float32（4 字节）。如果像发布模型时常做的那样用 float16（2 字节）
+存储，GPT-2 small 的参数占多少 MiB？（1 MiB = 2^20 字节）]],
       },
       code = [==[
 function live() collectgarbage(); collectgarbage(); return attn.memory() end
@@ -122,13 +126,13 @@ function measure(name, build, counted)
 end
 measure("GPT-2 small", attn.models.gpt2_small, gpt_params(gpt2_config))
 measure("BERT-base", attn.models.bert_base, bert_params(bert_config))
-gpt2_mib = gpt_params(gpt2_config) * 4 / 2^20]==],
+gpt2_fp16_mib = gpt_params(gpt2_config) * 2 / 2^20]==],
       exercise = {
-        ask = {en = "GPT-2 small's parameters in MiB:", zh = "GPT-2 small 的参数占多少 MiB："},
+        ask = {en = "GPT-2 small in float16, MiB:", zh = "float16 存储的 GPT-2 small，MiB："},
         kind = "number",
-        answer = function(env) return env.gpt2_mib end,
+        answer = function(env) return env.gpt2_fp16_mib end,
         tol = 0.5,
-        hint = {en = "124,439,808 · 4 / 2^20", zh = "124,439,808 · 4 / 2^20"},
+        hint = {en = "124,439,808 · 2 / 2^20", zh = "124,439,808 · 2 / 2^20"},
       },
     },
     { text = {
@@ -212,8 +216,6 @@ local prev = attn.zeros(T, T)
 for t = 2, T do prev:set(t, t - 1, 1) end
 prev_scores = head_scores(rec, prev, T - 1)
 prev_layer, prev_head = best_head(prev_scores)
-print(string.format("best previous-token head: layer %d, head %d, score %.2f",
-                    prev_layer, prev_head, prev_scores[prev_layer][prev_head]))
 layer_names, head_names = {}, {}
 for l = 1, prev_scores:size(1) do layer_names[l] = "L" .. l end
 for h = 1, prev_scores:size(2) do head_names[h] = "H" .. h end]==],
@@ -325,7 +327,8 @@ Your own Hugging Face checkpoint. attn.models.load reads a GPT-2 or BERT folder:
 config.json, model.safetensors and the tokenizer files (vocab.json + merges.txt,
 or vocab.txt). Download one with the Hugging Face tool, for example
 
-    huggingface-cli download gpt2 config.json model.safetensors vocab.json merges.txt --local-dir gpt2
+    huggingface-cli download gpt2 config.json model.safetensors \
+        vocab.json merges.txt --local-dir gpt2
 
 then m, tok = attn.models.load("gpt2") at the prompt, or run this lesson again
 with lesson_model = "gpt2": every step above works on it (GPT-2 small has 144
@@ -336,7 +339,8 @@ below loads by its path to show that nothing about it is special.]],
 model.safetensors 和分词器文件（vocab.json + merges.txt，或 vocab.txt）。用 Hugging Face
 的工具下载，例如
 
-    huggingface-cli download gpt2 config.json model.safetensors vocab.json merges.txt --local-dir gpt2
+    huggingface-cli download gpt2 config.json model.safetensors \
+        vocab.json merges.txt --local-dir gpt2
 
 然后在提示符下 m, tok = attn.models.load("gpt2")，或者设置 lesson_model = "gpt2" 再运行
 这一课：上面每一步都适用（GPT-2 small 有 144 个头可以搜索）。自带的模型本身就是这样

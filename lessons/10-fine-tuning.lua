@@ -261,7 +261,8 @@ function bce_loss(logits, y) return attn.F.binary_cross_entropy(logits:sigmoid()
 function fine_tune(body, lr)
   local train_rows, dev_rows, epochs = data.train, data.dev, 6
   if lesson_quick then                       -- a check that it runs, not a result
-    train_rows, dev_rows, epochs = {table.unpack(data.train, 1, 32)}, {table.unpack(data.dev, 1, 16)}, 1
+    train_rows = {table.unpack(data.train, 1, 32)}
+    dev_rows, epochs = {table.unpack(data.dev, 1, 16)}, 1
   end
   local clf = Classifier(body, 0.1)
   local total = epochs * ((#train_rows + batch_size - 1) // batch_size)
@@ -275,7 +276,8 @@ function fine_tune(body, lr)
 end
 attn.seed(11)
 tuned, tuned_hist = fine_tune(attn.models.load(model_name), 1e-4)
-print(string.format("%.1f s, best epoch %s", tuned_hist.seconds, tostring(tuned_hist.best_epoch)))]==],
+print(string.format("%.1f s, best epoch %s", tuned_hist.seconds,
+                    tostring(tuned_hist.best_epoch)))]==],
     },
     { text = {
         en = [[

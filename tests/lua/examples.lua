@@ -83,7 +83,8 @@ T.section("folders", function()
   attn.models.bert(BERT):save(bert_dir)
   write(bert_dir .. "/vocab.txt", table.concat(BERT_WORDS, "\n") .. "\n")
   local _, tok = attn.models.load(gpt_dir)
-  T.is(tok:decode(tok:encode("今天天气 ok")), "今天天气 ok", "the byte-level folder round-trips text")
+  T.is(tok:decode(tok:encode("今天天气 ok")), "今天天气 ok",
+       "the byte-level folder round-trips text")
 end)
 
 -- ---- attention on your own sentence ---------------------------------------------------------

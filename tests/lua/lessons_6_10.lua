@@ -132,9 +132,10 @@ end)
 
 -- ---- lesson 8: long sequences -----------------------------------------------------------
 T.section("lesson 8", function()
-  -- a float32 weight takes 4 bytes: 4096^2 of them; doubling T makes T^2
-  -- four times larger; T/C blocks of C x C grow with T (choice 2, doubles)
-  check_lesson(8, "08-long-sequences.lua", {4096 * 4096 * 4, {attempts = {2, 4}}, 2})
+  -- a float32 weight takes 4 bytes: 4096^2 of them; 144 heads of 1024^2
+  -- float32 weights are 144 * 4 MiB; T/C blocks of C x C grow with T
+  -- (choice 2, doubles)
+  check_lesson(8, "08-long-sequences.lua", {4096 * 4096 * 4, {attempts = {4, 576}}, 2})
 end)
 
 -- ---- handouts --------------------------------------------------------------------------
@@ -223,11 +224,11 @@ local function best_previous_layer(dir, sentence)
 end
 
 -- lesson 9: one block of width d holds 12 d^2 + 13 d parameters; GPT-2
--- small's 124,439,808 float32 parameters are that times 4 bytes; the best
+-- small's 124,439,808 parameters in float16 take 2 bytes each; the best
 -- previous-token layer comes from the loops above; an induction head looks
 -- from query n + i at key i + 1: from 25 with n = 20, key 6
 local function lesson9_answers(dir)
-  return {12 * 768 * 768 + 13 * 768, 124439808 * 4 / 2 ^ 20,
+  return {12 * 768 * 768 + 13 * 768, 124439808 * 2 / 2 ^ 20,
           best_previous_layer(dir, "今天天气怎么样？不太好。"), 6}
 end
 
