@@ -20,12 +20,10 @@
  *   dk_j = scale sum_i ds_ij q_i,  dq_i = scale sum_j ds_ij k_j.
  * Each task owns one head, so it can add into dq, dk and dv with no race.
  *
- * Both directions are made of two small matrix products on tiles, written
- * as register blocks of RQ rows by RB columns (eight sums of eight lanes,
- * enough independent FMAs to keep both FMA units busy): "dot" against a
- * tile packed transposed, and "axpy" of rows of weights times rows of a
- * matrix. Rows are padded to a multiple of RQ with rows whose weights are
- * zero, so no block has a ragged edge.
+ * Both directions are made of two small matrix products on tiles (tile.h):
+ * "dot" against a tile packed transposed, and "axpy" of rows of weights
+ * times rows of a matrix. Rows are padded to a multiple of RQ with rows
+ * whose weights are zero, so no block has a ragged edge.
  */
 #include <config.h>
 
@@ -37,12 +35,12 @@
 #include "../core/interrupt.h"
 #include "cpu.h"
 #include "parallel.h"
+#include "tile.h"
 #include "vmath.h"
 
-#define BQ 64 // queries per tile (a multiple of RQ)
-#define BK 64 // keys per tile (a multiple of RB)
-#define RQ 4  // rows per register block
-#define RB 16 // columns per register block: two v8
+#define BQ 64        // queries per tile (a multiple of RQ)
+#define BK TILE_COLS // keys per tile
+#define RQ TILE_ROWS // rows per register block
 
 typedef struct Attn {
     const float *q, *k, *v, *out, *lse, *g;
@@ -77,76 +75,6 @@ static void pack_t(float *kt, const float *k, int64_t n, int64_t D) {
 static void pack_rows(float *dst, const float *src, int64_t n, int64_t rows, int64_t width) {
     memcpy(dst, src, (size_t)(n * width) * sizeof(float));
     memset(dst + n * width, 0, (size_t)((rows - n) * width) * sizeof(float));
-}
-
-/* c[r][j] = scale * sum_d a[r][d] bt[d][j] for r < rows (a multiple of RQ)
-   and j < nb (a multiple of RB); a has row stride lda, bt and c row stride BK. */
-HOT static void dot_packed(float *restrict c, const float *restrict a, int64_t lda,
-                           const float *restrict bt, int64_t rows, int64_t nb, int64_t D,
-                           float scale) {
-    for (int64_t r = 0; r < rows; r += RQ) {
-        const float *a0 = a + r * lda, *a1 = a0 + lda, *a2 = a1 + lda, *a3 = a2 + lda;
-        for (int64_t j = 0; j < nb; j += RB) {
-            v8 c00 = {0}, c01 = {0}, c10 = {0}, c11 = {0}, c20 = {0}, c21 = {0}, c30 = {0},
-               c31 = {0}, x0, x1;
-            for (int64_t d = 0; d < D; d++) {
-                const float *row = bt + d * BK + j;
-                LOAD8(x0, row);
-                LOAD8(x1, row + 8);
-                c00 += a0[d] * x0, c01 += a0[d] * x1;
-                c10 += a1[d] * x0, c11 += a1[d] * x1;
-                c20 += a2[d] * x0, c21 += a2[d] * x1;
-                c30 += a3[d] * x0, c31 += a3[d] * x1;
-            }
-            float *o = c + r * BK + j;
-            c00 *= scale, c01 *= scale, c10 *= scale, c11 *= scale;
-            c20 *= scale, c21 *= scale, c30 *= scale, c31 *= scale;
-            STORE8(o, c00), STORE8(o + 8, c01);
-            STORE8(o + BK, c10), STORE8(o + BK + 8, c11);
-            STORE8(o + 2 * BK, c20), STORE8(o + 2 * BK + 8, c21);
-            STORE8(o + 3 * BK, c30), STORE8(o + 3 * BK + 8, c31);
-        }
-    }
-}
-
-/* c[r][e] += sum_{j<n} w(r, j) x[j][e] for r < rows (a multiple of RQ) and
-   e < width, where w(r, j) = w[r * wrs + j * wcs] (so a tile of weights or
-   its transpose) and x, c have row strides ldx, ldc. */
-HOT static void axpy_rows(float *restrict c, int64_t ldc, const float *restrict w, int64_t wrs,
-                          int64_t wcs, const float *restrict x, int64_t ldx, int64_t rows,
-                          int64_t n, int64_t width) {
-    for (int64_t r = 0; r < rows; r += RQ) {
-        const float *w0 = w + r * wrs, *w1 = w0 + wrs, *w2 = w1 + wrs, *w3 = w2 + wrs;
-        float *o0 = c + r * ldc, *o1 = o0 + ldc, *o2 = o1 + ldc, *o3 = o2 + ldc;
-        int64_t e = 0;
-        for (; e + RB <= width; e += RB) {
-            v8 c00, c01, c10, c11, c20, c21, c30, c31, x0, x1;
-            LOAD8(c00, o0 + e), LOAD8(c01, o0 + e + 8);
-            LOAD8(c10, o1 + e), LOAD8(c11, o1 + e + 8);
-            LOAD8(c20, o2 + e), LOAD8(c21, o2 + e + 8);
-            LOAD8(c30, o3 + e), LOAD8(c31, o3 + e + 8);
-            for (int64_t j = 0; j < n; j++) {
-                const float *xj = x + j * ldx + e;
-                float p0 = w0[j * wcs], p1 = w1[j * wcs], p2 = w2[j * wcs], p3 = w3[j * wcs];
-                LOAD8(x0, xj);
-                LOAD8(x1, xj + 8);
-                c00 += p0 * x0, c01 += p0 * x1;
-                c10 += p1 * x0, c11 += p1 * x1;
-                c20 += p2 * x0, c21 += p2 * x1;
-                c30 += p3 * x0, c31 += p3 * x1;
-            }
-            STORE8(o0 + e, c00), STORE8(o0 + e + 8, c01);
-            STORE8(o1 + e, c10), STORE8(o1 + e + 8, c11);
-            STORE8(o2 + e, c20), STORE8(o2 + e + 8, c21);
-            STORE8(o3 + e, c30), STORE8(o3 + e + 8, c31);
-        }
-        for (; e < width; e++)
-            for (int64_t j = 0; j < n; j++) {
-                float xe = x[j * ldx + e];
-                o0[e] += w0[j * wcs] * xe, o1[e] += w1[j * wcs] * xe;
-                o2[e] += w2[j * wcs] * xe, o3[e] += w3[j * wcs] * xe;
-            }
-    }
 }
 
 /* s[j] = exp(s[j] - m) for j < n (all <= 0, or -inf), returning their sum. */
@@ -254,11 +182,11 @@ static void forward_tile(const Attn *a, Scratch *w, int64_t bh, int64_t i0) {
         w->m[r] = -INFINITY, w->l[r] = 0.0f;
     int64_t last = key_end(a, i0 + nq - 1); // later tiles are all in the future
     for (int64_t j0 = 0; j0 < last; j0 += BK) {
-        int64_t n = a->Tk - j0 < BK ? a->Tk - j0 : BK, nb = (n + RB - 1) / RB * RB;
+        int64_t n = a->Tk - j0 < BK ? a->Tk - j0 : BK;
         const float *kt = a->kt + (bh * a->tiles_k + j0 / BK) * a->D * BK;
-        dot_packed(w->s, w->qp, a->D, kt, rows, nb, a->D, a->scale);
+        tile_dot(w->s, w->qp, a->D, kt, rows, n, a->D, a->scale);
         online_softmax(a, w, i0, nq, j0, n);
-        axpy_rows(w->acc, a->Dv, w->s, BK, 1, v + j0 * a->Dv, a->Dv, rows, n, a->Dv);
+        tile_axpy(w->acc, a->Dv, w->s, BK, 1, v + j0 * a->Dv, a->Dv, rows, n, a->Dv);
     }
     for (int64_t r = 0; r < nq; r++) {
         float *o = a->o + (bh * a->Tq + i0 + r) * a->Dv;
@@ -352,16 +280,17 @@ static void head_load(Head *h, const Attn *a, int64_t bh) {
 /* p and ds = scale * p (dp - D) for queries i0..i0+BQ against the packed
    key tile at j0 (n keys); entries past a query's visible keys are 0. */
 static void tile_grads(const Attn *a, Head *h, int64_t i0, int64_t j0, int64_t n) {
-    int64_t nb = (n + RB - 1) / RB * RB;
-    dot_packed(h->p, h->q + i0 * a->D, a->D, h->kt, BQ, nb, a->D, a->scale);
-    dot_packed(h->ds, h->g + i0 * a->Dv, a->Dv, h->vt, BQ, nb, a->Dv, 1.0f);
+    tile_dot(h->p, h->q + i0 * a->D, a->D, h->kt, BQ, n, a->D, a->scale);
+    tile_dot(h->ds, h->g + i0 * a->Dv, a->Dv, h->vt, BQ, n, a->Dv, 1.0f);
     for (int64_t r = 0; r < BQ; r++) {
         float *p = h->p + r * BK, *ds = h->ds + r * BK;
         int64_t vis = i0 + r < a->Tq ? visible(a, i0 + r, j0, n) : 0;
+        // Past the visible keys (and past the columns the products wrote,
+        // which hold anything): no weight, no gradient.
         for (int64_t j = vis; j < BK; j++)
-            p[j] = -INFINITY;
+            p[j] = -INFINITY, ds[j] = 0.0f;
         exp_shift(p, BK, h->lse[i0 + r]);
-        for (int64_t j = 0; j < BK; j++)
+        for (int64_t j = 0; j < vis; j++)
             ds[j] = a->scale * p[j] * (ds[j] - h->di[i0 + r]);
     }
 }
@@ -382,9 +311,9 @@ static void backward_head(const Attn *a, Head *h, int64_t bh) {
         for (int64_t i0 = first; i0 < a->Tq; i0 += BQ) {
             tile_grads(a, h, i0, j0, n);
             int64_t keys = (n + RQ - 1) / RQ * RQ; // rows of p^T: padding keys have p = 0
-            axpy_rows(h->dv, a->Dv, h->p, 1, BK, h->g + i0 * a->Dv, a->Dv, keys, BQ, a->Dv);
-            axpy_rows(h->dk, a->D, h->ds, 1, BK, h->q + i0 * a->D, a->D, keys, BQ, a->D);
-            axpy_rows(h->dq + i0 * a->D, a->D, h->ds, BK, 1, k + j0 * a->D, a->D, BQ, n, a->D);
+            tile_axpy(h->dv, a->Dv, h->p, 1, BK, h->g + i0 * a->Dv, a->Dv, keys, BQ, a->Dv);
+            tile_axpy(h->dk, a->D, h->ds, 1, BK, h->q + i0 * a->D, a->D, keys, BQ, a->D);
+            tile_axpy(h->dq + i0 * a->D, a->D, h->ds, BK, 1, k + j0 * a->D, a->D, BQ, n, a->D);
         }
         memcpy(a->dk + (bh * a->Tk + j0) * a->D, h->dk, (size_t)(n * a->D) * sizeof(float));
         memcpy(a->dv + (bh * a->Tk + j0) * a->Dv, h->dv, (size_t)(n * a->Dv) * sizeof(float));
