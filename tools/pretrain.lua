@@ -11,9 +11,9 @@
 -- run stopped at any moment still leaves the best model so far. --minutes
 -- stops early at a chunk boundary once that much wall time has passed.
 --
--- Training windows are 256 tokens of the two corpora (Chinese poems and the
+-- Training windows are 128 tokens of the two corpora (Chinese poems and the
 -- King James Bible, drawn half and half), documents joined by <|endoftext|>.
--- A quarter of the windows repeat a span of text (the span, then the same
+-- 30 % of the windows repeat a span of text (the span, then the same
 -- span again, then what followed it): predicting the second copy is easy for
 -- a model that looks back at what came after the earlier occurrence of the
 -- current token, which is the induction pattern the lessons point at.
@@ -22,9 +22,9 @@ local attn = require "attn"
 local bpe = dofile("tools/bpe.lua")
 
 local HP = {                     -- recorded in DIR/training.json and data/README.md
-  n_layer = 4, n_head = 6, d_model = 192, ctx = 256, dropout = 0.1,
-  batch = 8, lr = 1e-3, min_lr = 1e-4, warmup = 100, weight_decay = 0.05, clip = 1.0,
-  english_merges = 1200, repeat_fraction = 0.25, dev_every = 10, seed = 1234,
+  n_layer = 4, n_head = 4, d_model = 128, ctx = 128, dropout = 0,
+  batch = 16, lr = 2e-3, min_lr = 1e-4, warmup = 100, weight_decay = 0.05, clip = 1.0,
+  english_merges = 1200, repeat_fraction = 0.3, dev_every = 10, seed = 1234,
 }
 
 -- ---- command line ---------------------------------------------------------------
@@ -159,6 +159,52 @@ local function dev_batches(dev_streams)
   end, #list
 end
 
+-- ---- watching the attention -------------------------------------------------------
+
+-- A probe of the patterns the lessons look for: n distinct tokens of the
+-- training stream in a random order, then the same n again. Returns the
+-- best head's mean weight on the previous token, on the first token, and
+-- (in the second copy) on the token after the earlier occurrence, plus the
+-- loss on each copy.
+local function probe_sequence(stream, n)
+  local pool, seen = {}, {}
+  for _, id in ipairs(stream) do
+    if not seen[id] then seen[id], pool[#pool + 1] = true, id end
+    if #pool == 4 * n then break end
+  end
+  local seq = {}
+  for i = 1, n do seq[i] = table.remove(pool, math.random(#pool)) end
+  for i = 1, n do seq[n + i] = seq[i] end
+  return seq
+end
+
+local function best_head(rec, from, key_of)
+  local top = 0
+  for _, w in ipairs(rec.attention) do
+    local tw = w:table()
+    for h = 1, #tw do
+      local sum, count = 0, 0
+      for t = from, #tw[h] do sum, count = sum + tw[h][t][key_of(t)], count + 1 end
+      top = math.max(top, sum / count)
+    end
+  end
+  return top
+end
+
+local function probe(m, seq)
+  local n = #seq // 2
+  local logits, rec = attn.no_grad(function() return m:forward(seq, {record = true}) end)
+  local function copy_loss(from, to)
+    local y = {}
+    for t = from, to do y[#y + 1] = seq[t + 1] + 1 end
+    return attn.F.cross_entropy(logits:narrow(1, from, to - from + 1), attn.tensor(y)):item()
+  end
+  return {previous = best_head(rec, 2, function(t) return t - 1 end),
+          first = best_head(rec, 8, function() return 1 end),
+          induction = best_head(rec, n + 2, function(t) return t - n + 1 end),
+          loss_first_copy = copy_loss(1, n - 1), loss_second_copy = copy_loss(n + 1, 2 * n - 1)}
+end
+
 -- ---- training ----------------------------------------------------------------------
 
 local function lm_loss(logits, y)
@@ -206,6 +252,7 @@ local function main(argv)
   local train = sampler({zh_train, en_train}, V)
   local dev, dev_steps = dev_batches({zh_dev, en_dev})
 
+  local probe_seq = probe_sequence(zh_dev, 40)
   local best, done, start = math.huge, 0, attn.clock()
   local record = {}
   while done < o.steps do
@@ -216,14 +263,18 @@ local function main(argv)
     done = done + n
     local minutes = (attn.clock() - start) / 60
     local dev_loss = hist.dev_loss[1]
-    print(("step %5d  train %.3f  dev %.3f  lr %.2e  %.1f min"):format(
-      done, hist.train_loss[1], dev_loss, opt.lr, minutes))
+    local p = probe(m, probe_seq)
+    print(("step %5d  train %.3f  dev %.3f  lr %.2e  %.1f min  heads: previous %.2f " ..
+           "first %.2f induction %.2f (copy losses %.2f, %.2f)"):format(
+      done, hist.train_loss[1], dev_loss, opt.lr, minutes, p.previous, p.first, p.induction,
+      p.loss_first_copy, p.loss_second_copy))
     io.stdout:flush()
     if dev_loss < best then
       best = dev_loss
       m:save(o.out)
       record = {steps = done, train_loss = hist.train_loss[1], dev_loss = dev_loss,
                 minutes = minutes, vocab = V, parameters = m:num_parameters()}
+      for k, v in pairs(p) do record["probe_" .. k] = v end
       for k, v in pairs(HP) do record["hp_" .. k] = v end
       record.planned_steps = o.steps
       write_json(o.out .. "/training.json", record)

@@ -370,7 +370,7 @@ doc(S, "attn.models.load", "attn.models.load(dir | name) -> m, tok",
   "works too.", "m, tok = attn.models.load(\"gpt2\")")
 doc(S, "attn.models.builtin", "attn.models.builtin(name) -> m, tok",
   "a small pretrained model shipped in data/models/ and its tokenizer. \"mini\" is a " ..
-  "4-layer gpt (6 heads, d_model 192, context 256) trained by attnlab on classical " ..
+  "4-layer gpt (4 heads, d_model 128, context 128) trained by attnlab on classical " ..
   "chinese poems and the king james bible; its bpe keeps each chinese character whole. " ..
   "an unknown name is an error that lists the available ones.",
   "m, tok = attn.models.builtin(attn.models.list()[1])")
