@@ -94,21 +94,38 @@ typedef struct Walk {
 } Walk;
 
 /* Elements [begin, end) of the walk in row-major order, as segments of
-   rows: the first and last may be partial rows. */
+   rows: the first and last may be partial rows. Rows after the first are
+   reached by stepping an odometer over the outer dims, not by dividing. */
 static int walk_chunk(void *arg, int64_t begin, int64_t end) {
     const Walk *w = arg;
     const Iter *it = w->it;
+    int64_t row = begin / it->inner, col = begin % it->inner, idx[AT_MAXDIM];
+    float *p[ITER_MAXOPS];
+    iter_row(it, row, p);
+    for (int64_t r = row, d = it->ndim - 2; d >= 0; d--) {
+        idx[d] = r % it->shape[d];
+        r /= it->shape[d];
+    }
     for (int64_t at = begin; at < end;) {
-        int64_t row = at / it->inner, col = at % it->inner;
         int64_t n = it->inner - col < end - at ? it->inner - col : end - at;
-        float *p[ITER_MAXOPS];
-        iter_row(it, row, p);
+        float *q[ITER_MAXOPS];
         for (int k = 0; k < it->nops; k++)
-            p[k] += col * it->strides[k][it->ndim - 1];
-        int st = w->fn(w->ctx, p, n);
+            q[k] = p[k] + col * it->strides[k][it->ndim - 1];
+        int st = w->fn(w->ctx, q, n);
         if (st)
             return st;
         at += n;
+        col = 0;
+        // Next row: carry through the outer dims like an odometer.
+        for (int d = it->ndim - 2; d >= 0; d--) {
+            for (int k = 0; k < it->nops; k++)
+                p[k] += it->strides[k][d];
+            if (++idx[d] < it->shape[d])
+                break;
+            for (int k = 0; k < it->nops; k++)
+                p[k] -= it->strides[k][d] * it->shape[d];
+            idx[d] = 0;
+        }
     }
     return at_check_interrupt(w->who) ? AT_EINTR : AT_OK;
 }
