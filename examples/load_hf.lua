@@ -44,7 +44,7 @@ attn.no_grad(function()
     for i = 1, #p do order[i] = i end
     table.sort(order, function(a, b) return p[a] > p[b] end)
     for r = 1, 5 do
-      local piece = ("%q"):format(tok:decode({order[r] - 1}))
+      local piece = ("%q"):format(tok:decode({order[r] - 1})):gsub("\\\n", "\\n")
       print(string.format("  next %-12s %.3f", piece, p[order[r]]))
     end
     print("greedy: " .. tok:decode(m:generate(ids, {max_new = 12, temperature = 0})))

@@ -163,7 +163,7 @@ local order = {}
 for i = 1, #p do order[i] = i end
 table.sort(order, function(a, b) return p[a] > p[b] end)
 for r = 1, 3 do
-  local piece = ("%q"):format(tok:decode({order[r] - 1}))
+  local piece = ("%q"):format(tok:decode({order[r] - 1})):gsub("\\\n", "\\n")
   print(string.format("next: %-10s %.3f", piece, p[order[r]]))
 end
 print("continued: " .. tok:decode(model:generate(ids, {max_new = 12, temperature = 0})))
@@ -262,7 +262,10 @@ function induction_target(query) return query - n + 1 end
 attn.seed(9)
 local draw = attn.rand(n):table()
 local base = {}
-for i = 1, n do base[i] = math.floor(draw[i] * math.min(model.config.vocab, 5000)) end
+-- ids past the 256 single bytes (whole characters and word pieces), when there are such
+local lo = model.config.vocab > 1000 and 256 or 0
+local hi = math.min(model.config.vocab - 1, 5000)          -- the last id may be <|endoftext|>
+for i = 1, n do base[i] = lo + math.floor(draw[i] * (hi - lo)) end
 repeated = {}
 for i = 1, n do repeated[i], repeated[n + i] = base[i], base[i] end
 local rlogits, rrec = attn.no_grad(function() return model:forward(repeated, {record = true}) end)
