@@ -184,7 +184,31 @@ static inline float u_sigmoid(float x) {
     return e / (1.0f + e);
 }
 static inline float u_relu(float x) { return x > 0.0f ? x : 0.0f; }
-static inline float u_gelu(float x) { return 0.5f * x * (1.0f + erff(x * 0.70710678118654752f)); }
+/*
+ * The exact GELU x Phi(x), with the normal CDF from erf by Abramowitz &
+ * Stegun 7.1.26 (|error| < 1.5e-7): for z = |x| / sqrt 2,
+ *   1 - erf z = q(t) e^{-z^2},  q(t) = a1 t + ... + a5 t^5,  t = 1 / (1 + p z),
+ * so Phi(x) = q e / 2 for x < 0 (no cancellation in the far left tail) and
+ * 1 - q e / 2 otherwise. One exp and one division, like the tanh form;
+ * libm's erff is an opaque call, and BERT runs it over every hidden unit.
+ */
+#define AS_P 0.3275911f
+#define AS_Q(t) ((t) * (0.254829592f + (t) * (-0.284496736f + (t) * (1.421413741f + \
+                 (t) * (-1.453152027f + (t) * 1.061405429f)))))
+#define INV_SQRT2 0.70710678118654752f
+#define INV_SQRT_2PI 0.39894228040143268f
+
+/* The left tail q e / 2 and e = e^{-x^2 / 2}. */
+static inline float half_tail(float x, float *e) {
+    float z = fabsf(x) * INV_SQRT2, t = 1.0f / (1.0f + AS_P * z);
+    *e = f_exp(-z * z);
+    return 0.5f * AS_Q(t) * *e;
+}
+
+static inline float u_gelu(float x) {
+    float e, h = half_tail(x, &e);
+    return x * (x < 0.0f ? h : 1.0f - h);
+}
 /* GPT-2's tanh form, through 0.5 (1 + tanh u) = sigmoid(2u): then
    x / (1 + e^-2u) needs one exp and cancels nothing near 0. */
 #define GELU_K 0.79788456080286536f // sqrt(2 / pi)
@@ -192,12 +216,12 @@ static inline float u_gelu(float x) { return 0.5f * x * (1.0f + erff(x * 0.70710
 static inline float u_gelu_tanh(float x) {
     return x / (1.0f + f_exp(-2.0f * GELU_K * (x + GELU_C * x * x * x)));
 }
-// d/dx x Phi(x) = Phi(x) + x phi(x)
+// d/dx x Phi(x) = Phi(x) + x phi(x), phi(x) = e^{-x^2 / 2} / sqrt(2 pi)
 static inline float u_gelu_grad(float x) {
-    const float inv_sqrt_2pi = 0.39894228040143268f;
-    float cdf = 0.5f * (1.0f + erff(x * 0.70710678118654752f));
-    return cdf + x * inv_sqrt_2pi * expf(-0.5f * x * x);
+    float e, h = half_tail(x, &e);
+    return (x < 0.0f ? h : 1.0f - h) + x * INV_SQRT_2PI * e;
 }
+
 /* d/dx of x s(x), s = sigmoid(2u) = 1 / (1 + e), e = e^-2u, u = k (x + c x^3):
    s + x s (1 - s) 2 k (1 + 3 c x^2), with s (1 - s) = e s^2 (no cancellation
    where s is near 1; e s first, since e alone may be near FLT_MAX). */
@@ -229,17 +253,53 @@ UNARY_ROW(u_abs)
 UNARY_ROW(u_tanh)
 UNARY_ROW(u_sigmoid)
 UNARY_ROW(u_relu)
-UNARY_ROW(u_gelu)
 UNARY_ROW(u_sin)
 UNARY_ROW(u_cos)
 UNARY_ROW(u_square)
 UNARY_ROW(u_reciprocal)
 UNARY_ROW(u_sign)
-UNARY_ROW(u_gelu_grad)
 
 /* The GELU of GPT-2 runs over every hidden unit of every MLP, forward and
    backward: eight lanes at a time, the scalar form for the tail and for
    strided input. */
+/* Phi(x) on eight lanes (see half_tail), and e = e^{-x^2 / 2}. */
+#define V8_PHI(x, e, phi)                                                                  \
+    do {                                                                                   \
+        v8 z_ = v8_select((x) < 0.0f, -(x), (x)) * INV_SQRT2;                              \
+        v8 t_ = 1.0f / (1.0f + AS_P * z_);                                                 \
+        (e) = v8_exp(-z_ * z_);                                                            \
+        v8 h_ = 0.5f * AS_Q(t_) * (e);                                                     \
+        (phi) = v8_select((x) < 0.0f, h_, 1.0f - h_);                                      \
+    } while (0)
+
+HOT static void row_u_gelu(float *o, const float *a, int64_t n, int64_t sa) {
+    int64_t i = 0;
+    if (sa == 1)
+        for (; i + 8 <= n; i += 8) {
+            v8 x, e, phi, y;
+            LOAD8(x, a + i);
+            V8_PHI(x, e, phi);
+            y = x * phi;
+            STORE8(o + i, y);
+        }
+    for (; i < n; i++)
+        o[i] = u_gelu(a[i * sa]);
+}
+
+HOT static void row_u_gelu_grad(float *o, const float *a, int64_t n, int64_t sa) {
+    int64_t i = 0;
+    if (sa == 1)
+        for (; i + 8 <= n; i += 8) {
+            v8 x, e, phi, y;
+            LOAD8(x, a + i);
+            V8_PHI(x, e, phi);
+            y = phi + x * INV_SQRT_2PI * e;
+            STORE8(o + i, y);
+        }
+    for (; i < n; i++)
+        o[i] = u_gelu_grad(a[i * sa]);
+}
+
 HOT static void row_u_gelu_tanh(float *o, const float *a, int64_t n, int64_t sa) {
     int64_t i = 0;
     if (sa == 1)
