@@ -118,13 +118,24 @@ static void set_config(lua_State *L, const AttnConfig *cfg, const char *root) {
 }
 
 /* --device: through attn.set_default_device when the library has it; a
-   build without it runs on the CPU only. attn is at the top. */
+   build without it runs on the CPU only. attn is at the top. A device that
+   is not there (no GPU, no driver) is one line on stderr and the run goes
+   on on the cpu: a lesson or script written for a GPU still runs. */
 static void set_device(lua_State *L, const char *device) {
     if (device == NULL)
         return;
     if (lua_getfield(L, -1, "set_default_device") == LUA_TFUNCTION) {
         lua_pushstring(L, device);
-        lua_call(L, 1, 0);
+        if (lua_pcall(L, 1, 0, 0) != LUA_OK) {
+            fprintf(stderr, "attnlab: --device %s: %s; running on the cpu\n", device,
+                    lua_tostring(L, -1) ? lua_tostring(L, -1) : "(no message)");
+            lua_pop(L, 1);
+            if (lua_getfield(L, -1, "config") == LUA_TTABLE) {
+                lua_pushliteral(L, "cpu");
+                lua_setfield(L, -2, "device");
+            }
+            lua_pop(L, 1);
+        }
         return;
     }
     lua_pop(L, 1);
