@@ -130,7 +130,11 @@ static int walk_chunk(void *arg, int64_t begin, int64_t end) {
     return at_check_interrupt(w->who) ? AT_EINTR : AT_OK;
 }
 
-int iter_for(const Iter *it, const char *who, SegmentFn fn, void *ctx) {
+int iter_for_grain(const Iter *it, const char *who, int64_t grain, SegmentFn fn, void *ctx) {
     Walk w = {it, fn, ctx, who};
-    return parallel_for(it->rows * it->inner, CHUNK_ELEMS, walk_chunk, &w);
+    return parallel_for(it->rows * it->inner, grain, walk_chunk, &w);
+}
+
+int iter_for(const Iter *it, const char *who, SegmentFn fn, void *ctx) {
+    return iter_for_grain(it, who, CHUNK_ELEMS, fn, ctx);
 }

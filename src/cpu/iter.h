@@ -42,6 +42,9 @@ typedef int (*SegmentFn)(void *ctx, float **ptrs, int64_t n);
 /* Every element, in segments of rows shared by the thread pool (a long
    row is cut too); Ctrl-C is checked between chunks, naming `who`. */
 int iter_for(const Iter *it, const char *who, SegmentFn fn, void *ctx);
+/* The same with chunks of `grain` elements (for elements that stand for
+   more work than one float: a softmax's slices). */
+int iter_for_grain(const Iter *it, const char *who, int64_t grain, SegmentFn fn, void *ctx);
 
 /* Inner stride of operand k. */
 static inline int64_t iter_step(const Iter *it, int k) { return it->strides[k][it->ndim - 1]; }

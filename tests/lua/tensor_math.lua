@@ -318,6 +318,24 @@ T.section("softmax", function()
   -- -inf entries (masking) get weight 0; the rest is a normal softmax
   T.tensor_near(attn.tensor({0, -math.huge, 0}):softmax(1), {0.5, 0, 0.5}, TOL,
                 "softmax with -inf gives it weight 0")
+  -- a fully masked row has no distribution: zeros; a NaN anywhere gives NaN
+  -- (rows of 20 take the eight-lane path with a tail)
+  local rows = T.rtable({3, 20}, -5, 5)
+  for j = 1, 20 do rows[2][j] = -math.huge end
+  rows[3][13] = 0 / 0
+  local sm = attn.tensor(rows):softmax(2):table()
+  T.tensor_near(attn.tensor(sm[1]), softmax_list(rows[1]), TOL, "a normal row beside them")
+  local zeros, nans = true, true
+  for j = 1, 20 do
+    zeros = zeros and sm[2][j] == 0
+    nans = nans and sm[3][j] ~= sm[3][j]
+  end
+  T.ok(zeros, "softmax of an all -inf row is all zeros")
+  T.ok(nans, "softmax of a row holding a NaN is all NaN")
+  -- many rows, so the slices are shared out in several chunks: 300 x 301
+  local many = T.rtable({300, 301}, -3, 3)
+  T.tensor_near(attn.tensor(many):softmax(2), T.map_fibers(many, 2, softmax_list), TOL,
+                "softmax(2) of [300, 301]")
   -- transposed view: softmax(2) of x:T() is softmax(1) of x, transposed
   local xt = T.build({5, 3}, function(i, j) return r[j][i] end)
   T.tensor_near(x:T():softmax(2), T.map_fibers(xt, 2, softmax_list), TOL,
