@@ -35,8 +35,12 @@ static void fold_row(ReduceOp op, float *o, const float *a, int64_t n, int64_t s
             acc += (double)a[i * sa];
         o[0] += (float)acc;
     } else if (op == RED_SUM || op == RED_MEAN) {
-        for (int64_t i = 0; i < n; i++)
-            o[i * so] += a[i * sa];
+        if (so == 1 && sa == 1) // a row added into out: the loop that vectorises
+            for (int64_t i = 0; i < n; i++)
+                o[i] += a[i];
+        else
+            for (int64_t i = 0; i < n; i++)
+                o[i * so] += a[i * sa];
     } else if (op == RED_MAX) {
         for (int64_t i = 0; i < n; i++) {
             float x = a[i * sa], y = o[i * so];
