@@ -35,6 +35,7 @@
 #include "../core/interrupt.h"
 #include "cpu.h"
 #include "parallel.h"
+#include "rows.h"
 #include "tile.h"
 #include "vmath.h"
 
@@ -75,46 +76,6 @@ static void pack_t(float *kt, const float *k, int64_t n, int64_t D) {
 static void pack_rows(float *dst, const float *src, int64_t n, int64_t rows, int64_t width) {
     memcpy(dst, src, (size_t)(n * width) * sizeof(float));
     memset(dst + n * width, 0, (size_t)((rows - n) * width) * sizeof(float));
-}
-
-/* s[j] = exp(s[j] - m) for j < n (all <= 0, or -inf), returning their sum. */
-HOT static float exp_shift(float *restrict s, int64_t n, float m) {
-    v8 sum = {0}, x;
-    int64_t j = 0;
-    for (; j + 8 <= n; j += 8) {
-        LOAD8(x, s + j);
-        x = v8_exp(x - m);
-        STORE8(s + j, x);
-        sum += x;
-    }
-    float total = 0.0f;
-    for (int u = 0; u < 8; u++)
-        total += sum[u];
-    for (; j < n; j++) {
-        s[j] = f_exp(s[j] - m);
-        total += s[j];
-    }
-    return total;
-}
-
-/* The largest of m and s[0..n), eight lanes at a time. */
-HOT static float row_max(const float *s, int64_t n, float m) {
-    v8 best = {m, m, m, m, m, m, m, m}, x;
-    int64_t j = 0;
-    for (; j + 8 <= n; j += 8) {
-        LOAD8(x, s + j);
-        best = v8_select(x > best, x, best);
-    }
-    for (int u = 0; u < 8; u++)
-        m = best[u] > m ? best[u] : m;
-    for (; j < n; j++)
-        m = s[j] > m ? s[j] : m;
-    return m;
-}
-
-HOT static void scale_row(float *x, int64_t n, float c) {
-    for (int64_t i = 0; i < n; i++)
-        x[i] *= c;
 }
 
 /* Keys of the tile at j0 (n of them) that query i sees. */
@@ -165,8 +126,8 @@ static void online_softmax(const Attn *a, Scratch *w, int64_t i0, int64_t nq, in
             s[j] = -INFINITY; // exp gives 0: no weight
         float m = row_max(s, vis, w->m[r]);
         float corr = f_exp(w->m[r] - m); // m_old = -inf gives 0: nothing to rescale
-        scale_row(acc, a->Dv, corr);
-        w->l[r] = w->l[r] * corr + exp_shift(s, BK, m);
+        row_scale(acc, a->Dv, corr);
+        w->l[r] = w->l[r] * corr + row_exp_sum(s, s, BK, m);
         w->m[r] = m;
     }
     for (int64_t r = nq; r < (nq + RQ - 1) / RQ * RQ; r++)
@@ -289,7 +250,7 @@ static void tile_grads(const Attn *a, Head *h, int64_t i0, int64_t j0, int64_t n
         // which hold anything): no weight, no gradient.
         for (int64_t j = vis; j < BK; j++)
             p[j] = -INFINITY, ds[j] = 0.0f;
-        exp_shift(p, BK, h->lse[i0 + r]);
+        row_exp_sum(p, p, BK, h->lse[i0 + r]);
         for (int64_t j = 0; j < vis; j++)
             ds[j] = a->scale * p[j] * (ds[j] - h->di[i0 + r]);
     }

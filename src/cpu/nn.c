@@ -18,6 +18,7 @@
 #include "cpu.h"
 #include "iter.h"
 #include "parallel.h"
+#include "rows.h"
 #include "vmath.h"
 
 int cpu_masked_fill(Tensor *out, const Tensor *x, const Tensor *keep, float value) {
@@ -51,78 +52,6 @@ int cpu_embedding_backward(Tensor *dtable, const Tensor *g, const int64_t *ids, 
         for (int64_t j = 0; j < D; j++)
             dt[ids[i] * D + j] += gd[i * D + j];
     return AT_OK;
-}
-
-/* ---- row helpers: eight lanes at a time ------------------------------------ */
-
-HOT static float row_sum(const float *x, int64_t n) {
-    v8 acc = {0}, v;
-    int64_t j = 0;
-    for (; j + 8 <= n; j += 8) {
-        LOAD8(v, x + j);
-        acc += v;
-    }
-    float s = 0.0f;
-    for (int u = 0; u < 8; u++)
-        s += acc[u];
-    for (; j < n; j++)
-        s += x[j];
-    return s;
-}
-
-/* sum (x - m)^2: two passes, so no cancellation as in E[x^2] - m^2. */
-HOT static float row_sq_dev(const float *x, int64_t n, float m) {
-    v8 acc = {0}, v;
-    int64_t j = 0;
-    for (; j + 8 <= n; j += 8) {
-        LOAD8(v, x + j);
-        v -= m;
-        acc += v * v;
-    }
-    float s = 0.0f;
-    for (int u = 0; u < 8; u++)
-        s += acc[u];
-    for (; j < n; j++)
-        s += (x[j] - m) * (x[j] - m);
-    return s;
-}
-
-HOT static float row_max(const float *x, int64_t n) {
-    float m = -INFINITY;
-    v8 best = {m, m, m, m, m, m, m, m}, v;
-    int64_t j = 0;
-    for (; j + 8 <= n; j += 8) {
-        LOAD8(v, x + j);
-        best = v8_select(v > best, v, best);
-    }
-    for (int u = 0; u < 8; u++)
-        m = best[u] > m ? best[u] : m;
-    for (; j < n; j++)
-        m = x[j] > m ? x[j] : m;
-    return m;
-}
-
-/* sum exp(x - m), with out[j] = exp(x[j] - m) when out is given. */
-HOT static float row_sum_exp(float *out, const float *x, int64_t n, float m) {
-    v8 acc = {0}, v;
-    int64_t j = 0;
-    for (; j + 8 <= n; j += 8) {
-        LOAD8(v, x + j);
-        v = v8_exp(v - m);
-        if (out)
-            STORE8(out + j, v);
-        acc += v;
-    }
-    float s = 0.0f;
-    for (int u = 0; u < 8; u++)
-        s += acc[u];
-    for (; j < n; j++) {
-        float e = f_exp(x[j] - m);
-        if (out)
-            out[j] = e;
-        s += e;
-    }
-    return s;
 }
 
 /* Rows per chunk of the row-parallel kernels. */
@@ -243,8 +172,8 @@ static int xent_task(void *ctx, int64_t begin, int64_t end) {
             p->losses[r] = 0.0f;
             continue;
         }
-        float m = row_max(row, p->C);
-        p->losses[r] = m + logf(row_sum_exp(NULL, row, p->C, m)) - row[p->targets[r]];
+        float m = row_max(row, p->C, -INFINITY);
+        p->losses[r] = m + logf(row_exp_sum(NULL, row, p->C, m)) - row[p->targets[r]];
     }
     return at_check_interrupt("cross_entropy") ? AT_EINTR : AT_OK;
 }
@@ -265,7 +194,7 @@ static int xent_backward_task(void *ctx, int64_t begin, int64_t end) {
             memset(d, 0, (size_t)p->C * sizeof(float));
             continue;
         }
-        float m = row_max(row, p->C), inv = 1.0f / row_sum_exp(d, row, p->C, m);
+        float m = row_max(row, p->C, -INFINITY), inv = 1.0f / row_exp_sum(d, row, p->C, m);
         for (int64_t j = 0; j < p->C; j++)
             d[j] *= p->g[r] * inv;
         d[p->targets[r]] -= p->g[r];

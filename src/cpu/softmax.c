@@ -13,6 +13,7 @@
 #include "../core/error.h"
 #include "cpu.h"
 #include "iter.h"
+#include "rows.h"
 #include "vmath.h"
 
 /* A contiguous slice on eight lanes: the max (and whether any NaN), the
@@ -38,21 +39,8 @@ HOT static void softmax_row(float *o, const float *a, int64_t n) {
             o[i] = any_nan ? NAN : 0.0f;
         return;
     }
-    v8 sum8 = {0};
-    for (i = 0; i + 8 <= n; i += 8) {
-        LOAD8(x, a + i);
-        x = v8_exp(x - max);
-        STORE8(o + i, x);
-        sum8 += x;
-    }
-    float sum = 0.0f;
-    for (int u = 0; u < 8; u++)
-        sum += sum8[u];
-    for (; i < n; i++)
-        sum += o[i] = f_exp(a[i] - max);
-    float inv = 1.0f / sum;
-    for (i = 0; i < n; i++)
-        o[i] *= inv;
+    float sum = row_exp_sum(o, a, n, max);
+    row_scale(o, n, 1.0f / sum);
 }
 
 /* Any strides (a softmax over a dim that is not the last). */
