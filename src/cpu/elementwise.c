@@ -272,61 +272,39 @@ UNARY_ROW(u_sign)
         (phi) = v8_select((x) < 0.0f, h_, 1.0f - h_);                                      \
     } while (0)
 
-HOT static void row_u_gelu(float *o, const float *a, int64_t n, int64_t sa) {
-    int64_t i = 0;
-    if (sa == 1)
-        for (; i + 8 <= n; i += 8) {
-            v8 x, e, phi, y;
-            LOAD8(x, a + i);
-            V8_PHI(x, e, phi);
-            y = x * phi;
-            STORE8(o + i, y);
-        }
-    for (; i < n; i++)
-        o[i] = u_gelu(a[i * sa]);
-}
+/* A unary row with an eight-lane body: the statements after SCALAR compute
+   y from x (both v8) for contiguous input; the tail and strided input take
+   SCALAR. */
+#define V8_UNARY_ROW(NAME, SCALAR, ...)                                                    \
+    HOT static void NAME(float *o, const float *a, int64_t n, int64_t sa) {                \
+        int64_t i = 0;                                                                     \
+        if (sa == 1)                                                                       \
+            for (; i + 8 <= n; i += 8) {                                                   \
+                v8 x, y;                                                                   \
+                LOAD8(x, a + i);                                                           \
+                __VA_ARGS__;                                                               \
+                STORE8(o + i, y);                                                          \
+            }                                                                              \
+        for (; i < n; i++)                                                                 \
+            o[i] = SCALAR(a[i * sa]);                                                      \
+    }
 
-HOT static void row_u_gelu_grad(float *o, const float *a, int64_t n, int64_t sa) {
-    int64_t i = 0;
-    if (sa == 1)
-        for (; i + 8 <= n; i += 8) {
-            v8 x, e, phi, y;
-            LOAD8(x, a + i);
-            V8_PHI(x, e, phi);
-            y = phi + x * INV_SQRT_2PI * e;
-            STORE8(o + i, y);
-        }
-    for (; i < n; i++)
-        o[i] = u_gelu_grad(a[i * sa]);
-}
-
-HOT static void row_u_gelu_tanh(float *o, const float *a, int64_t n, int64_t sa) {
-    int64_t i = 0;
-    if (sa == 1)
-        for (; i + 8 <= n; i += 8) {
-            v8 x, y;
-            LOAD8(x, a + i);
-            y = x / (1.0f + v8_exp(-2.0f * GELU_K * (x + GELU_C * x * x * x)));
-            STORE8(o + i, y);
-        }
-    for (; i < n; i++)
-        o[i] = u_gelu_tanh(a[i * sa]);
-}
-
-HOT static void row_u_gelu_tanh_grad(float *o, const float *a, int64_t n, int64_t sa) {
-    int64_t i = 0;
-    if (sa == 1)
-        for (; i + 8 <= n; i += 8) {
-            v8 x, e, s, y;
-            LOAD8(x, a + i);
-            e = v8_exp(-2.0f * GELU_K * (x + GELU_C * x * x * x));
-            s = 1.0f / (1.0f + e);
-            y = s + 2.0f * GELU_K * x * (e * s) * s * (1.0f + 3.0f * GELU_C * x * x);
-            STORE8(o + i, y);
-        }
-    for (; i < n; i++)
-        o[i] = u_gelu_tanh_grad(a[i * sa]);
-}
+V8_UNARY_ROW(row_u_gelu, u_gelu, {
+    v8 e, phi;
+    V8_PHI(x, e, phi);
+    y = x * phi;
+})
+V8_UNARY_ROW(row_u_gelu_grad, u_gelu_grad, {
+    v8 e, phi;
+    V8_PHI(x, e, phi);
+    y = phi + x * INV_SQRT_2PI * e;
+})
+V8_UNARY_ROW(row_u_gelu_tanh, u_gelu_tanh,
+             y = x / (1.0f + v8_exp(-2.0f * GELU_K * (x + GELU_C * x * x * x))))
+V8_UNARY_ROW(row_u_gelu_tanh_grad, u_gelu_tanh_grad, {
+    v8 e = v8_exp(-2.0f * GELU_K * (x + GELU_C * x * x * x)), s = 1.0f / (1.0f + e);
+    y = s + 2.0f * GELU_K * x * (e * s) * s * (1.0f + 3.0f * GELU_C * x * x);
+})
 
 typedef void (*UnaryRow)(float *, const float *, int64_t, int64_t);
 
