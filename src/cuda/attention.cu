@@ -11,10 +11,11 @@
  *
  * Tiled kernels (D and Dv up to 64 or 128, when the shared memory fits):
  * 256 threads seen as a 16 x 16 grid (tx, ty); in every tile product thread
- * (tx, ty) owns the entries (ty + 16 i, tx + 16 j). Tiles in shared memory
- * have an odd row pitch (HD + 1, BK + 1): the 16 rows a half-warp reads at
- * one column then fall in 16 different banks, and a row read by 16
- * neighbouring columns is conflict-free anyway.
+ * (tx, ty) owns the entries (ty + 16 i, tx + 16 j). Q, K, V and g tiles in
+ * shared memory have a row pitch of HD + 4 floats (16-byte rows for the
+ * 128-bit loads of mm_abt, rows 4 banks apart), the probability tiles an
+ * odd pitch (BK + 1) so the rows read at one column fall in different
+ * banks; a row read by 16 neighbouring columns is conflict-free anyway.
  *   forward: a block takes BQ queries of one head; it walks the key tiles
  *     (skipping those wholly in the causal future), keeping per row the
  *     running max m and sum l of exp(s - m) in registers (every thread of a
@@ -70,8 +71,8 @@ __device__ __forceinline__ bool visible(const Attn &a, int64_t i, int64_t j) {
     return i < a.Tq && j < a.Tk && (!a.causal || j <= i + (a.Tk - a.Tq));
 }
 
-/* rows (n, width) of src starting at row r0 into dst (rows x pitch), zero
-   past row n or column width, times mul. */
+/* rows (n, width) of src starting at row r0 into dst (ROWS x HD, row
+   pitch HD + 4), zero past row n or column width, times mul. */
 template <int ROWS, int HD>
 __device__ __forceinline__ void load_tile(float *dst, const float *src, int64_t r0, int64_t n,
                                           int64_t width, float mul) {
@@ -80,30 +81,39 @@ __device__ __forceinline__ void load_tile(float *dst, const float *src, int64_t 
         float x = 0.0f;
         if (r0 + r < n && c < width)
             x = src[(r0 + r) * width + c] * mul;
-        dst[r * (HD + 1) + c] = x;
+        dst[r * (HD + 4) + c] = x;
     }
 }
 
 /* acc[i][j] += sum_k A[row_i, k] B[col_j, k] (A B^T), rows ty + 16 i, cols
-   tx + 16 j; A, B with pitches lda, ldb. */
+   tx + 16 j; A, B with pitches lda, ldb. Both operands are read along k,
+   four floats at a time: one 128-bit load brings what four scalar loads
+   would, which matters because these products are bound by shared-memory
+   load instructions, not by FMAs. Needs lda, ldb, KK multiples of 4 and
+   A, B 16-byte aligned (PITCH = HD + 4; with it the 8 rows that one phase
+   of a 128-bit load reads start 4 banks apart: no conflict). */
 template <int MI, int NJ, int KK>
 __device__ __forceinline__ void mm_abt(float (&acc)[MI][NJ], const float *A, int lda,
                                        const float *B, int ldb) {
     int tx = threadIdx.x & 15, ty = threadIdx.x >> 4;
-#pragma unroll 4
-    for (int k = 0; k < KK; k++) {
-        float a[MI], b[NJ];
-        #pragma unroll
+#pragma unroll 2
+    for (int k = 0; k < KK; k += 4) {
+        float4 a[MI], b[NJ];
+#pragma unroll
         for (int i = 0; i < MI; i++)
-            a[i] = A[(ty + 16 * i) * lda + k];
-        #pragma unroll
+            a[i] = *reinterpret_cast<const float4 *>(A + (ty + 16 * i) * lda + k);
+#pragma unroll
         for (int j = 0; j < NJ; j++)
-            b[j] = B[(tx + 16 * j) * ldb + k];
-        #pragma unroll
+            b[j] = *reinterpret_cast<const float4 *>(B + (tx + 16 * j) * ldb + k);
+#pragma unroll
         for (int i = 0; i < MI; i++)
-            #pragma unroll
-            for (int j = 0; j < NJ; j++)
-                acc[i][j] += a[i] * b[j];
+#pragma unroll
+            for (int j = 0; j < NJ; j++) {
+                acc[i][j] += a[i].x * b[j].x;
+                acc[i][j] += a[i].y * b[j].y;
+                acc[i][j] += a[i].z * b[j].z;
+                acc[i][j] += a[i].w * b[j].w;
+            }
     }
 }
 
@@ -167,7 +177,7 @@ __device__ __forceinline__ float row_sum16(float x) {
 /* ---- tiled forward ---------------------------------------------------------- */
 
 template <int HD, int BQ, int BK> struct Fwd {
-    static constexpr int RI = BQ / 16, CJ = BK / 16, OJ = HD / 16, PITCH = HD + 1;
+    static constexpr int RI = BQ / 16, CJ = BK / 16, OJ = HD / 16, PITCH = HD + 4;
     // Q, K, V tiles; the probabilities P (BQ x BK+1) reuse K's space.
     static constexpr size_t SMEM = (size_t)(BQ + 2 * BK) * PITCH * sizeof(float);
     static_assert(BQ * (BK + 1) <= BK * PITCH, "P must fit in the K tile");
@@ -272,7 +282,7 @@ __global__ void row_dot_kernel(float *dvec, const float *g, const float *out, in
 #define BB 32 // query and key tile of the backward kernels
 
 template <int HD> struct Bwd {
-    static constexpr int RI = BB / 16, OJ = HD / 16, PITCH = HD + 1;
+    static constexpr int RI = BB / 16, OJ = HD / 16, PITCH = HD + 4;
     // four (BB, HD) tiles, two (BB, BB) tiles, lse and D of BB queries
     static constexpr size_t SMEM =
         ((size_t)4 * BB * PITCH + 2 * BB * (BB + 1) + 2 * BB) * sizeof(float);

@@ -49,6 +49,10 @@ struct dim3 {
 };
 
 inline dim3 threadIdx, blockIdx, blockDim, gridDim;
+
+struct alignas(16) float4 { // the vector type of 128-bit loads
+    float x, y, z, w;
+};
 inline void *emu_dyn_smem = nullptr;
 
 /* ---- errors ---------------------------------------------------------------- */
