@@ -189,21 +189,51 @@ function GPT:generate(prompt, opts)
 end
 
 --- One id (0-based) from a [vocab] logits vector.
+-- The k-th largest of the numbers in list: a min-heap of the k largest seen
+-- so far, so a 50,257-word vocabulary costs one pass, not a sort.
+local function kth_largest(list, k)
+  local heap = {}
+  local function sift_down(i)
+    while true do
+      local l, r, m = 2 * i, 2 * i + 1, i
+      if l <= k and heap[l] < heap[m] then m = l end
+      if r <= k and heap[r] < heap[m] then m = r end
+      if m == i then return end
+      heap[i], heap[m] = heap[m], heap[i]
+      i = m
+    end
+  end
+  for i = 1, k do heap[i] = list[i] end
+  for i = k // 2, 1, -1 do sift_down(i) end
+  for i = k + 1, #list do
+    if list[i] > heap[1] then
+      heap[1] = list[i]
+      sift_down(1)
+    end
+  end
+  return heap[1]
+end
+
 function models.sample(logits, temperature, top_k)
   if temperature == 0 then return math.tointeger(logits:argmax():item() - 1) end
-  local z = logits / temperature
-  if top_k and top_k < z:numel() then
-    local vals = z:table()
-    local sorted = {table.unpack(vals)}
-    table.sort(sorted, function(a, b) return a > b end)
-    local cut = sorted[top_k]
-    z = z:masked_fill(z:ge(cut), -math.huge)
+  local p = (logits / temperature):softmax(1):table()
+  local total = 1
+  if top_k and top_k < #p then
+    -- softmax keeps the order, so the top k logits are the top k weights;
+    -- the rest get none, and the draw below is scaled to what is kept
+    local cut = kth_largest(p, top_k)
+    total = 0
+    for i, pi in ipairs(p) do
+      if pi < cut then p[i] = 0 else total = total + pi end
+    end
   end
-  local p = z:softmax(1):table()
-  local u, acc = attn.rand(1):item(), 0
+  local u, acc = attn.rand(1):item() * total, 0
   for i, pi in ipairs(p) do
     acc = acc + pi
     if u < acc then return i - 1 end
+  end
+  for i = #p, 1, -1 do -- rounding left u at the very top: the last kept id
+    if p[i] > 0 then return i - 1 end
   end
   return #p - 1
 end

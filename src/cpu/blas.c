@@ -55,6 +55,33 @@ typedef struct Gemm {
     int64_t block; // rows or columns per block
 } Gemm;
 
+/* A product with one row (a decoding step: x W) or one column, as a
+   matrix-vector product: sgemm would pack the whole matrix first, which
+   costs as much as reading it for the product. */
+static void gemv(const Gemm *g, const float *ap, const float *bp, float *op, int64_t m,
+                 int64_t cols) {
+    blasint K = (blasint)g->K;
+    if (m == 1) { // op (1 x cols) = x (1 x K) b (K x cols): y = b^T x
+        blasint incx = g->a.trans == CblasNoTrans ? 1 : (blasint)g->a.ld;
+        if (g->b.trans == CblasNoTrans) // b is K x cols, rows of length ld
+            cblas_sgemv(CblasRowMajor, CblasTrans, K, (blasint)cols, 1.0f, bp, (blasint)g->b.ld,
+                        ap, incx, 0.0f, op, 1);
+        else // b is stored as its transpose, cols x K
+            cblas_sgemv(CblasRowMajor, CblasNoTrans, (blasint)cols, K, 1.0f, bp,
+                        (blasint)g->b.ld, ap, incx, 0.0f, op, 1);
+        return;
+    }
+    // op (m x 1) = a (m x K) x (K x 1): rows of op are N apart
+    blasint incx = g->b.trans == CblasNoTrans ? (blasint)g->b.ld : 1;
+    blasint incy = (blasint)(g->N > 0 ? g->N : 1);
+    if (g->a.trans == CblasNoTrans)
+        cblas_sgemv(CblasRowMajor, CblasNoTrans, (blasint)m, K, 1.0f, ap, (blasint)g->a.ld, bp,
+                    incx, 0.0f, op, incy);
+    else // a is stored as its transpose, K x m
+        cblas_sgemv(CblasRowMajor, CblasTrans, K, (blasint)m, 1.0f, ap, (blasint)g->a.ld, bp,
+                    incx, 0.0f, op, incy);
+}
+
 static int gemm_block(void *ctx, int64_t begin, int64_t end) {
     const Gemm *g = ctx;
     for (int64_t i = begin; i < end; i++) {
@@ -72,9 +99,12 @@ static int gemm_block(void *ctx, int64_t begin, int64_t end) {
             op += at;
             cols = n;
         }
-        cblas_sgemm(CblasRowMajor, g->a.trans, g->b.trans, (blasint)m, (blasint)cols,
-                    (blasint)g->K, 1.0f, ap, (blasint)g->a.ld, bp, (blasint)g->b.ld, 0.0f, op,
-                    (blasint)(g->N > 0 ? g->N : 1));
+        if (m == 1 || cols == 1)
+            gemv(g, ap, bp, op, m, cols);
+        else
+            cblas_sgemm(CblasRowMajor, g->a.trans, g->b.trans, (blasint)m, (blasint)cols,
+                        (blasint)g->K, 1.0f, ap, (blasint)g->a.ld, bp, (blasint)g->b.ld, 0.0f,
+                        op, (blasint)(g->N > 0 ? g->N : 1));
         if (at_check_interrupt("matmul"))
             return AT_EINTR;
     }

@@ -68,6 +68,37 @@ do
   local a1 = m:generate({1}, {max_new = 5, top_k = 2})
   attn.seed(3)
   T.is(m:generate({1}, {max_new = 5, top_k = 2}), a1, "sampling repeats under one seed")
+
+  -- sample draws in proportion to softmax(logits / temperature), among the
+  -- top_k largest only: weights 1, 2, 3, 4 (logits log w), n draws each; a
+  -- count is within 6 standard deviations of n p.
+  local logits = attn.tensor({0, math.log(2), math.log(3), math.log(4)})
+  local function counts(temperature, top_k, n)
+    local c = {0, 0, 0, 0}
+    for _ = 1, n do
+      local id = attn.models.sample(logits, temperature, top_k)
+      c[id + 1] = c[id + 1] + 1
+    end
+    return c
+  end
+  local function near(c, p, n)
+    for i = 1, 4 do
+      if math.abs(c[i] - n * p[i]) > 6 * math.sqrt(n * p[i] * (1 - p[i])) + 1e-9 then
+        return false
+      end
+    end
+    return true
+  end
+  attn.seed(11)
+  local n = 4000
+  local c = counts(1, nil, n)
+  T.ok(near(c, {0.1, 0.2, 0.3, 0.4}, n), "sample: frequencies follow the softmax", c)
+  c = counts(1, 2, n)
+  T.ok(near(c, {0, 0, 3 / 7, 4 / 7}, n), "sample with top_k = 2: only the two largest, renormalised", c)
+  c = counts(0.5, nil, n) -- temperature 0.5 squares the weights: 1, 4, 9, 16
+  T.ok(near(c, {1 / 30, 4 / 30, 9 / 30, 16 / 30}, n), "sample: temperature 0.5 squares the weights", c)
+  T.is(counts(1, 1, 50), {0, 0, 0, 50}, "top_k = 1 always takes the largest")
+  T.is(attn.models.sample(logits, 0), 3, "temperature 0 takes the largest (0-based id 3)")
 end
 
 -- ---- full-size shapes ---------------------------------------------------------------

@@ -163,6 +163,41 @@ T.section("view operands", function()
   T.tensor_near(x, rx, 0, "operands are not modified")
 end)
 
+T.section("one row or one column (matrix-vector products)", function()
+  -- [1, K] x [K, N] and [M, K] x [K, 1], each operand as itself and as a
+  -- transposed view of its transpose; sizes large enough to be shared out
+  local M, K, N = 600, 300, 700
+  local ra, rb = T.rtable({1, K}), T.rtable({K, N})
+  local rc, rd = T.rtable({M, K}), T.rtable({K, 1})
+  -- the tensor, the same matrix as a transposed view, and (for a row or a
+  -- column) a view BLAS must step through with a stride: a row of a
+  -- transposed [K, 3], a column of a transposed [1, M]
+  local function both(r)
+    local rows, cols = #r, #r[1]
+    local t = attn.tensor(r)
+    local views = {t, t:T():contiguous():T()}
+    if rows == 1 then
+      local wide = T.build({cols, 3}, function(j, i) return i == 1 and r[1][j] or 0 end)
+      views[3] = attn.tensor(wide):T():narrow(1, 1, 1)
+    elseif cols == 1 then
+      views[3] = attn.tensor(T.build({1, rows}, function(_, i) return r[i][1] end)):T()
+    end
+    return views
+  end
+  for ia, a in ipairs(both(ra)) do
+    for ib, b in ipairs(both(rb)) do
+      T.tensor_near(a:matmul(b), mm2(ra, rb), 1e-3,
+                    ("[1,%d] x [%d,%d], layouts %d/%d"):format(K, K, N, ia, ib))
+    end
+  end
+  for ic, c in ipairs(both(rc)) do
+    for id, d in ipairs(both(rd)) do
+      T.tensor_near(c:matmul(d), mm2(rc, rd), 1e-3,
+                    ("[%d,%d] x [%d,1], layouts %d/%d"):format(M, K, K, ic, id))
+    end
+  end
+end)
+
 T.section("batched and broadcast", function()
   local function check(sa, sb, tol)
     local ra, rb = T.rtable(sa), T.rtable(sb)
