@@ -13,9 +13,10 @@
 --
 -- Training windows are 128 tokens of the two corpora (Chinese poems and the
 -- King James Bible, drawn half and half), documents joined by <|endoftext|>.
--- 30 % of the windows repeat a span of text (the span, then the same
--- span again, then what followed it): predicting the second copy is easy for
--- a model that looks back at what came after the earlier occurrence of the
+-- A quarter of the windows repeat a span of text (the span, then the same
+-- span again, then what followed it), and a fifth repeat a span of random
+-- tokens until the window is full: predicting a second copy is easy for a
+-- model that looks back at what came after the earlier occurrence of the
 -- current token, which is the induction pattern the lessons point at.
 
 local attn = require "attn"
@@ -24,7 +25,8 @@ local bpe = dofile("tools/bpe.lua")
 local HP = {                     -- recorded in DIR/training.json and data/README.md
   n_layer = 4, n_head = 4, d_model = 128, ctx = 128, dropout = 0,
   batch = 16, lr = 2e-3, min_lr = 1e-4, warmup = 100, weight_decay = 0.05, clip = 1.0,
-  english_merges = 1200, repeat_fraction = 0.3, dev_every = 10, seed = 1234,
+  english_merges = 1200, repeat_fraction = 0.25, random_repeat_fraction = 0.2,
+  dev_every = 10, seed = 1234,
 }
 
 -- ---- command line ---------------------------------------------------------------
@@ -122,14 +124,37 @@ local function repeated_window(stream, n)
   return w, start
 end
 
+-- Some text, then a span of random tokens (real ones, drawn from the
+-- stream) repeated until the window is full. After its first copy nothing
+-- but looking back predicts it: the cleanest lesson in induction, with no
+-- n-gram statistics to compete with.
+local function random_repeated_window(stream, n)
+  local len = math.random(8, 32)
+  local w = window(stream, math.random(0, n - 2 * len))
+  local span = {}
+  for k = 1, len do span[k] = stream[math.random(#stream)] end
+  local k = 0
+  while #w < n do
+    w[#w + 1] = span[k % len + 1]
+    k = k + 1
+  end
+  return w
+end
+
+local function training_window(stream, n)
+  local u = math.random()
+  if u < HP.random_repeat_fraction then return random_repeated_window(stream, n) end
+  if u < HP.random_repeat_fraction + HP.repeat_fraction then return repeated_window(stream, n) end
+  return window(stream, n)
+end
+
 local function sampler(streams_by_lang, V)
   local T, B = HP.ctx, HP.batch
   return function()
     local x, y = {}, {}
     for b = 1, B do
       local stream = streams_by_lang[b % 2 + 1]            -- half Chinese, half English
-      local w = math.random() < HP.repeat_fraction and repeated_window(stream, T + 1)
-                or window(stream, T + 1)
+      local w = training_window(stream, T + 1)
       x[b] = table.move(w, 1, T, 1, {})
       for t = 1, T do y[(b - 1) * T + t] = w[t + 1] + 1 end  -- classes are 1-based
     end
@@ -137,18 +162,28 @@ local function sampler(streams_by_lang, V)
   end
 end
 
--- The dev set: consecutive windows over each dev stream, fixed once.
+-- The dev set, fixed once: consecutive windows over each dev stream, and
+-- as many again made of a window's first half twice, so that the dev loss
+-- (which picks the step that is kept) rewards looking back as well.
 local function dev_batches(dev_streams)
   local T, list, x, y = HP.ctx, {}, {}, {}
   local function flush()
     if #x > 0 then list[#list + 1] = {x = x, y = attn.tensor(y)} end
     x, y = {}, {}
   end
+  local function add(w)
+    x[#x + 1] = table.move(w, 1, T, 1, {})
+    for t = 1, T do y[#y + 1] = w[t + 1] + 1 end
+    if #x == HP.batch then flush() end
+  end
   for _, s in ipairs(dev_streams) do
     for start = 1, #s - T, T do
-      x[#x + 1] = table.move(s, start, start + T - 1, 1, {})
-      for t = 1, T do y[#y + 1] = s[start + t] + 1 end
-      if #x == HP.batch then flush() end
+      local w = table.move(s, start, start + T, 1, {})
+      add(w)
+      local half = T // 2
+      local twice = table.move(w, 1, half, 1, {})
+      table.move(w, 1, T + 1 - half, half + 1, twice)
+      add(twice)
     end
   end
   flush()
