@@ -10,12 +10,13 @@
  * with no visible key gets out = 0 and lse = -inf.
  *
  * Tiled kernels (D and Dv up to 64 or 128, when the shared memory fits):
- * 256 threads seen as a 16 x 16 grid (tx, ty); in every tile product thread
- * (tx, ty) owns the entries (ty + 16 i, tx + 16 j). Q, K, V and g tiles in
- * shared memory have a row pitch of HD + 4 floats (16-byte rows for the
- * 128-bit loads of mm_abt, rows 4 banks apart), the probability tiles an
- * odd pitch (BK + 1) so the rows read at one column fall in different
- * banks; a row read by 16 neighbouring columns is conflict-free anyway.
+ * 256 threads seen as a 16 x 16 grid (tx, ty); thread (tx, ty) owns rows
+ * ty + 16 i of every tile product, and columns tx + 16 j of the score tiles
+ * (keys) or the groups of four at 64 g + 4 tx of the output tiles (head
+ * dims, read as one 128-bit load). Every tile in shared memory has a row
+ * pitch of a multiple of 4 floats (HD + 4, BK + 4): rows are 16-byte
+ * aligned for the 128-bit loads, and rows read at one column start 4
+ * banks apart, so the 8 rows of one load phase cover all 32 banks.
  *   forward: a block takes BQ queries of one head; it walks the key tiles
  *     (skipping those wholly in the causal future), keeping per row the
  *     running max m and sum l of exp(s - m) in registers (every thread of a
@@ -117,47 +118,68 @@ __device__ __forceinline__ void mm_abt(float (&acc)[MI][NJ], const float *A, int
     }
 }
 
-/* acc[i][j] += sum_k A[row_i, k] B[k, col_j] (A B). */
+/* The column of B (and of the product) that entry j of thread tx's
+   accumulators stands for, in mm_ab and mm_atb: groups of 4 neighbouring
+   columns, group g of the 16 threads at 64 g + 4 tx, so that B's row is
+   read with one 128-bit load per group; the 16 loads of a half warp cover
+   256 contiguous bytes (conflict-free). NJ is a multiple of 4. */
+__device__ __forceinline__ int out_col(int j) {
+    return (j >> 2) * 64 + (threadIdx.x & 15) * 4 + (j & 3);
+}
+
+/* acc[i][j] += sum_k A[row_i, k] B[k, out_col(j)] (A B); rows ty + 16 i.
+   A is read along its rows, four k at a time (lda a multiple of 4), B
+   along its rows in groups of four columns (ldb a multiple of 4). */
 template <int MI, int NJ, int KK>
 __device__ __forceinline__ void mm_ab(float (&acc)[MI][NJ], const float *A, int lda,
                                       const float *B, int ldb) {
     int tx = threadIdx.x & 15, ty = threadIdx.x >> 4;
-#pragma unroll 4
-    for (int k = 0; k < KK; k++) {
-        float a[MI], b[NJ];
-        #pragma unroll
+#pragma unroll 2
+    for (int k = 0; k < KK; k += 4) {
+        float4 a[MI];
+#pragma unroll
         for (int i = 0; i < MI; i++)
-            a[i] = A[(ty + 16 * i) * lda + k];
-        #pragma unroll
-        for (int j = 0; j < NJ; j++)
-            b[j] = B[k * ldb + tx + 16 * j];
-        #pragma unroll
-        for (int i = 0; i < MI; i++)
-            #pragma unroll
-            for (int j = 0; j < NJ; j++)
-                acc[i][j] += a[i] * b[j];
+            a[i] = *reinterpret_cast<const float4 *>(A + (ty + 16 * i) * lda + k);
+#pragma unroll
+        for (int kk = 0; kk < 4; kk++) {
+#pragma unroll
+            for (int g = 0; g < NJ / 4; g++) {
+                float4 b = *reinterpret_cast<const float4 *>(B + (k + kk) * ldb + g * 64 + tx * 4);
+#pragma unroll
+                for (int i = 0; i < MI; i++) {
+                    float x = kk == 0 ? a[i].x : kk == 1 ? a[i].y : kk == 2 ? a[i].z : a[i].w;
+                    acc[i][4 * g] += x * b.x;
+                    acc[i][4 * g + 1] += x * b.y;
+                    acc[i][4 * g + 2] += x * b.z;
+                    acc[i][4 * g + 3] += x * b.w;
+                }
+            }
+        }
     }
 }
 
-/* acc[i][j] += sum_k A[k, row_i] B[k, col_j] (A^T B). */
+/* acc[i][j] += sum_k A[k, row_i] B[k, out_col(j)] (A^T B). */
 template <int MI, int NJ, int KK>
 __device__ __forceinline__ void mm_atb(float (&acc)[MI][NJ], const float *A, int lda,
                                        const float *B, int ldb) {
     int tx = threadIdx.x & 15, ty = threadIdx.x >> 4;
 #pragma unroll 4
     for (int k = 0; k < KK; k++) {
-        float a[MI], b[NJ];
-        #pragma unroll
+        float a[MI];
+#pragma unroll
         for (int i = 0; i < MI; i++)
             a[i] = A[k * lda + ty + 16 * i];
-        #pragma unroll
-        for (int j = 0; j < NJ; j++)
-            b[j] = B[k * ldb + tx + 16 * j];
-        #pragma unroll
-        for (int i = 0; i < MI; i++)
-            #pragma unroll
-            for (int j = 0; j < NJ; j++)
-                acc[i][j] += a[i] * b[j];
+#pragma unroll
+        for (int g = 0; g < NJ / 4; g++) {
+            float4 b = *reinterpret_cast<const float4 *>(B + k * ldb + g * 64 + tx * 4);
+#pragma unroll
+            for (int i = 0; i < MI; i++) {
+                acc[i][4 * g] += a[i] * b.x;
+                acc[i][4 * g + 1] += a[i] * b.y;
+                acc[i][4 * g + 2] += a[i] * b.z;
+                acc[i][4 * g + 3] += a[i] * b.w;
+            }
+        }
     }
 }
 
@@ -180,7 +202,7 @@ template <int HD, int BQ, int BK> struct Fwd {
     static constexpr int RI = BQ / 16, CJ = BK / 16, OJ = HD / 16, PITCH = HD + 4;
     // Q, K, V tiles; the probabilities P (BQ x BK+1) reuse K's space.
     static constexpr size_t SMEM = (size_t)(BQ + 2 * BK) * PITCH * sizeof(float);
-    static_assert(BQ * (BK + 1) <= BK * PITCH, "P must fit in the K tile");
+    static_assert(BQ * (BK + 4) <= BK * PITCH, "P must fit in the K tile");
 };
 
 template <int HD, int BQ, int BK> __global__ void __launch_bounds__(NT) flash_forward(Attn a) {
@@ -242,9 +264,9 @@ template <int HD, int BQ, int BK> __global__ void __launch_bounds__(NT) flash_fo
         for (int i = 0; i < F::RI; i++)
             #pragma unroll
             for (int j = 0; j < F::CJ; j++)
-                Ps[(ty + 16 * i) * (BK + 1) + tx + 16 * j] = s[i][j];
+                Ps[(ty + 16 * i) * (BK + 4) + tx + 16 * j] = s[i][j];
         __syncthreads();
-        mm_ab<F::RI, F::OJ, BK>(acc, Ps, BK + 1, Vs, F::PITCH);
+        mm_ab<F::RI, F::OJ, BK>(acc, Ps, BK + 4, Vs, F::PITCH);
     }
     #pragma unroll
     for (int i = 0; i < F::RI; i++) {
@@ -255,8 +277,8 @@ template <int HD, int BQ, int BK> __global__ void __launch_bounds__(NT) flash_fo
         float *o = a.o + (bh * a.Tq + row) * a.Dv;
         #pragma unroll
         for (int e = 0; e < F::OJ; e++)
-            if (tx + 16 * e < a.Dv)
-                o[tx + 16 * e] = acc[i][e] * inv;
+            if (out_col(e) < a.Dv)
+                o[out_col(e)] = acc[i][e] * inv;
         if (tx == 0)
             a.l[bh * a.Tq + row] = l[i] > 0.0f ? m[i] * LN2 + logf(l[i]) : -INFINITY;
     }
@@ -285,7 +307,7 @@ template <int HD> struct Bwd {
     static constexpr int RI = BB / 16, OJ = HD / 16, PITCH = HD + 4;
     // four (BB, HD) tiles, two (BB, BB) tiles, lse and D of BB queries
     static constexpr size_t SMEM =
-        ((size_t)4 * BB * PITCH + 2 * BB * (BB + 1) + 2 * BB) * sizeof(float);
+        ((size_t)4 * BB * PITCH + 2 * BB * (BB + 4) + 2 * BB) * sizeof(float);
 };
 
 /* The query tile's rows i0.. of q, g into Qs, Gs; lse (in log2 units) and
@@ -304,7 +326,7 @@ __device__ void load_queries(const Attn &a, int64_t bh, int64_t i0, float *Qs, f
 }
 
 /* p and ds of the (query, key) tile pair in Qs Gs x Ks Vs, written to Ps
-   and dSs (rows: queries, pitch BB + 1). */
+   and dSs (rows: queries, pitch BB + 4). */
 template <int HD>
 __device__ void tile_probs(const Attn &a, int64_t i0, int64_t j0, const float *Qs,
                            const float *Gs, const float *Ks, const float *Vs, const float *Ls,
@@ -324,8 +346,8 @@ __device__ void tile_probs(const Attn &a, int64_t i0, int64_t j0, const float *Q
             // lse = -inf: the query saw no key (and then sees none here).
             bool vis = visible(a, i0 + r, j0 + c) && Ls[r] != -INFINITY;
             float p = vis ? exp2f(s[i][j] * qscale - Ls[r]) : 0.0f;
-            Ps[r * (BB + 1) + c] = p;
-            dSs[r * (BB + 1) + c] = p * (dp[i][j] - Ds[r]);
+            Ps[r * (BB + 4) + c] = p;
+            dSs[r * (BB + 4) + c] = p * (dp[i][j] - Ds[r]);
         }
     }
 }
@@ -335,8 +357,8 @@ template <int HD> __global__ void __launch_bounds__(NT) flash_backward_kv(Attn a
     typedef Bwd<HD> B;
     extern __shared__ float smem[];
     float *Ks = smem, *Vs = Ks + BB * B::PITCH, *Qs = Vs + BB * B::PITCH;
-    float *Gs = Qs + BB * B::PITCH, *Ps = Gs + BB * B::PITCH, *dSs = Ps + BB * (BB + 1);
-    float *Ls = dSs + BB * (BB + 1), *Ds = Ls + BB;
+    float *Gs = Qs + BB * B::PITCH, *Ps = Gs + BB * B::PITCH, *dSs = Ps + BB * (BB + 4);
+    float *Ls = dSs + BB * (BB + 4), *Ds = Ls + BB;
     const int tx = threadIdx.x & 15, ty = threadIdx.x >> 4;
     int64_t tiles_k = (a.Tk + BB - 1) / BB, bh = blockIdx.x / tiles_k;
     int64_t j0 = (blockIdx.x % tiles_k) * BB;
@@ -349,8 +371,8 @@ template <int HD> __global__ void __launch_bounds__(NT) flash_backward_kv(Attn a
         __syncthreads();
         tile_probs<HD>(a, i0, j0, Qs, Gs, Ks, Vs, Ls, Ds, Ps, dSs);
         __syncthreads();
-        mm_atb<B::RI, B::OJ, BB>(dv, Ps, BB + 1, Gs, B::PITCH);
-        mm_atb<B::RI, B::OJ, BB>(dk, dSs, BB + 1, Qs, B::PITCH);
+        mm_atb<B::RI, B::OJ, BB>(dv, Ps, BB + 4, Gs, B::PITCH);
+        mm_atb<B::RI, B::OJ, BB>(dk, dSs, BB + 4, Qs, B::PITCH);
     }
     #pragma unroll
     for (int i = 0; i < B::RI; i++) {
@@ -359,7 +381,7 @@ template <int HD> __global__ void __launch_bounds__(NT) flash_backward_kv(Attn a
             continue;
         #pragma unroll
         for (int e = 0; e < B::OJ; e++) {
-            int c = tx + 16 * e;
+            int c = out_col(e);
             if (c < a.D)
                 a.dk[(bh * a.Tk + j) * a.D + c] = dk[i][e] * a.scale;
             if (c < a.Dv)
@@ -373,8 +395,8 @@ template <int HD> __global__ void __launch_bounds__(NT) flash_backward_q(Attn a)
     typedef Bwd<HD> B;
     extern __shared__ float smem[];
     float *Ks = smem, *Vs = Ks + BB * B::PITCH, *Qs = Vs + BB * B::PITCH;
-    float *Gs = Qs + BB * B::PITCH, *Ps = Gs + BB * B::PITCH, *dSs = Ps + BB * (BB + 1);
-    float *Ls = dSs + BB * (BB + 1), *Ds = Ls + BB;
+    float *Gs = Qs + BB * B::PITCH, *Ps = Gs + BB * B::PITCH, *dSs = Ps + BB * (BB + 4);
+    float *Ls = dSs + BB * (BB + 4), *Ds = Ls + BB;
     const int tx = threadIdx.x & 15, ty = threadIdx.x >> 4;
     int64_t tiles_q = (a.Tq + BB - 1) / BB, bh = blockIdx.x / tiles_q;
     int64_t i0 = (tiles_q - 1 - blockIdx.x % tiles_q) * BB; // long rows first
@@ -388,7 +410,7 @@ template <int HD> __global__ void __launch_bounds__(NT) flash_backward_q(Attn a)
         __syncthreads();
         tile_probs<HD>(a, i0, j0, Qs, Gs, Ks, Vs, Ls, Ds, Ps, dSs);
         __syncthreads();
-        mm_ab<B::RI, B::OJ, BB>(dq, dSs, BB + 1, Ks, B::PITCH);
+        mm_ab<B::RI, B::OJ, BB>(dq, dSs, BB + 4, Ks, B::PITCH);
     }
     #pragma unroll
     for (int i = 0; i < B::RI; i++) {
@@ -397,8 +419,8 @@ template <int HD> __global__ void __launch_bounds__(NT) flash_backward_q(Attn a)
             continue;
         #pragma unroll
         for (int e = 0; e < B::OJ; e++)
-            if (tx + 16 * e < a.D)
-                a.dq[(bh * a.Tq + row) * a.D + tx + 16 * e] = dq[i][e] * a.scale;
+            if (out_col(e) < a.D)
+                a.dq[(bh * a.Tq + row) * a.D + out_col(e)] = dq[i][e] * a.scale;
     }
 }
 
