@@ -4,8 +4,9 @@
  * Reads the options (they end at the script name or at --), makes the Lua
  * state, then runs in this order: each -e CODE, the script or the action
  * (--lesson, --list-lessons, --look), and the REPL when -i asks for it,
- * after a lesson taken without --auto, or when nothing else was given. Like lua(1), standard input that is not a
- * terminal runs as a script instead of the REPL.
+ * after a lesson taken without --auto, or when nothing else was given.
+ * Like lua(1), standard input that is not a terminal runs as a script
+ * instead of the REPL.
  *
  * Exit status: 0 ok; 1 Lua code raised an error (message and traceback on
  * stderr), or the Lua state could not be made; 2 bad usage, including a
