@@ -30,7 +30,7 @@ function F.dropout(x, p, training)
   p = p or 0.5
   assert(type(p) == "number" and p >= 0 and p < 1, "dropout: p must be in [0, 1)")
   if p == 0 or training == false then return x end
-  local keep = attn.rand(table.unpack(x:shape())):ge(p)   -- 1 with probability 1 - p
+  local keep = attn.rand(x:shape(), {device = x:device()}):ge(p)   -- 1 with probability 1 - p
   return x * keep * (1 / (1 - p))
 end
 
@@ -39,7 +39,7 @@ end
 -- -log(eps), not infinity.
 function F.binary_cross_entropy(p, y, eps)
   eps = eps or 1e-7
-  if not attn.is_tensor(y) then y = attn.tensor(y) end
+  if not attn.is_tensor(y) then y = attn.tensor(y, {device = p:device()}) end
   local pc = p:maximum(eps):minimum(1 - eps)
   local loss = -(y * pc:log() + (1 - y) * (1 - pc):log())
   return loss:mean()
@@ -76,8 +76,9 @@ function F.scaled_dot_product_attention(q, k, v, opts)
   local keep = opts.mask
   local Tq, Tk = q:size(-2), k:size(-2)
   -- query i sits at position i + (Tk - Tq) among the keys (aligned to the end)
-  local qi = attn.arange(Tq):reshape(Tq, 1) + (Tk - Tq)
-  local kj = attn.arange(Tk):reshape(1, Tk)
+  local on = {device = q:device()}                        -- masks live with the operands
+  local qi = attn.arange(Tq, on):reshape(Tq, 1) + (Tk - Tq)
+  local kj = attn.arange(Tk, on):reshape(1, Tk)
   if opts.causal then
     local causal = kj:le(qi)                           -- key j visible when j <= i
     keep = keep and causal * keep or causal
@@ -89,7 +90,7 @@ function F.scaled_dot_product_attention(q, k, v, opts)
     keep = keep and near * keep or near
   end
   if keep then
-    if not attn.is_tensor(keep) then keep = attn.tensor(keep) end
+    if not attn.is_tensor(keep) then keep = attn.tensor(keep, on) end
     scores = scores:masked_fill(keep, -math.huge)
   end
   local w = scores:softmax(-1)
@@ -154,7 +155,7 @@ local function sparsemax(z)
       for j, x in ipairs(row) do m[j] = x > tau and 1 or 0 end
       out[r] = m
     end
-    return attn.tensor(out):reshape(table.unpack(z:shape()))
+    return attn.tensor(out, {device = z:device()}):reshape(table.unpack(z:shape()))
   end)
   local k = keep:sum(dim, true)
   local tau = ((z * keep):sum(dim, true) - 1) / k
@@ -168,7 +169,7 @@ local function hard(z)
   local dim = z:dim()
   return attn.no_grad(function()
     local idx = z:argmax(dim, true)                     -- 1-based positions
-    local pos = attn.arange(1, z:size(dim) + 1)
+    local pos = attn.arange(1, z:size(dim) + 1, {device = z:device()})
     return pos:eq(idx)
   end)
 end

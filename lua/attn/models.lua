@@ -297,7 +297,7 @@ function BERT:forward(ids, opts)
             self.token_type_embeddings(types)
   x = self.drop(self.ln_emb(x))
   local mask = opts.mask
-  if mask and not attn.is_tensor(mask) then mask = attn.tensor(mask) end
+  if mask and not attn.is_tensor(mask) then mask = attn.tensor(mask, {device = x:device()}) end
   if mask and mask:dim() == 2 then mask = mask:reshape(B, 1, 1, T) end   -- per batch item, over keys
   local rec = opts.record and {attention = {}} or nil
   x = run_blocks(self.blocks, x, {mask = mask}, rec, single, rawget(self, "_hooks"))
