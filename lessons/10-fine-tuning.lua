@@ -29,7 +29,7 @@ data sets never defined, a loss computed under no_grad so nothing learns). We do
 the recipe properly, with the model shipped with attnlab, and we measure what
 pretraining is worth by training the same network from scratch.
 
-Training takes a few minutes on two cores. To only check that everything runs,
+Both trainings take well under a minute on two cores. To only check that it runs,
 set lesson_quick = true before starting.]],
         zh = [[
 五篇文档的结尾都是同一个配方：拿一个预训练模型，在上面加一个小分类器，用带标签的句子把
@@ -41,7 +41,8 @@ set lesson_quick = true before starting.]],
 no_grad 下计算所以什么都学不到）。我们用 attnlab 自带的模型把这个配方正确地做一遍，
 并且用同一个网络从零训练，来衡量预训练到底值多少。
 
-在两个核上训练需要几分钟。如果只想确认一切能运行，开始前设置 lesson_quick = true。]],
+在两个核上，两次训练加起来不到一分钟。如果只想确认一切能运行，
+开始前设置 lesson_quick = true。]],
       },
     },
     { text = {
