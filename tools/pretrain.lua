@@ -1,7 +1,7 @@
 -- tools/pretrain.lua: trains the small GPT shipped in data/models/mini/.
 --
 --   ./attnlab tools/pretrain.lua [--out DIR] [--steps N] [--eval-every N]
---                                [--minutes M]
+--                                [--minutes M] [--warmup-repeats N]
 -- (`make pretrain` runs it with the defaults). Run from the top of the
 -- source tree. It reads data/corpus/ (see tools/corpus.sh and data/README.md),
 -- builds the byte-level BPE tokenizer (tools/bpe.lua), then trains with
@@ -9,7 +9,8 @@
 -- the dev loss is measured and, when it is the best so far, the model is
 -- saved into DIR (each file written to a temporary name and renamed), so a
 -- run stopped at any moment still leaves the best model so far. --minutes
--- stops early at a chunk boundary once that much wall time has passed.
+-- stops early at a chunk boundary once that much wall time has passed;
+-- --warmup-repeats N gives the first N batches random repeated spans only.
 --
 -- Training windows are 128 tokens of the two corpora (Chinese poems and the
 -- King James Bible, drawn half and half), documents joined by <|endoftext|>.
@@ -32,7 +33,8 @@ local HP = {                     -- recorded in DIR/training.json and data/READM
 -- ---- command line ---------------------------------------------------------------
 
 local function options(argv)
-  local o = {out = "data/models/mini", steps = 2000, eval_every = 100, minutes = nil}
+  local o = {out = "data/models/mini", steps = 2400, eval_every = 100, minutes = nil,
+             warmup_repeats = 0}
   local i = 1
   while i <= #argv do
     local k, v = argv[i], argv[i + 1]
@@ -40,8 +42,10 @@ local function options(argv)
     elseif k == "--steps" then o.steps = math.tointeger(tonumber(v))
     elseif k == "--eval-every" then o.eval_every = math.tointeger(tonumber(v))
     elseif k == "--minutes" then o.minutes = tonumber(v)
+    elseif k == "--warmup-repeats" then o.warmup_repeats = math.tointeger(tonumber(v))
     else error("pretrain: unknown argument " .. tostring(k) ..
-               " (known: --out DIR, --steps N, --eval-every N, --minutes M)", 0) end
+               " (known: --out DIR, --steps N, --eval-every N, --minutes M, " ..
+               "--warmup-repeats N)", 0) end
     if v == nil then error("pretrain: " .. k .. " needs a value", 0) end
     i = i + 2
   end
@@ -148,17 +152,20 @@ local function training_window(stream, n)
   return window(stream, n)
 end
 
-local function sampler(streams_by_lang, V)
-  local T, B = HP.ctx, HP.batch
+-- warmup_repeats: the first batches hold random repeated spans only.
+local function sampler(streams_by_lang, warmup_repeats)
+  local T, B, drawn = HP.ctx, HP.batch, 0
   return function()
     local x, y = {}, {}
+    drawn = drawn + 1
     for b = 1, B do
       local stream = streams_by_lang[b % 2 + 1]            -- half Chinese, half English
-      local w = training_window(stream, T + 1)
+      local w = drawn <= warmup_repeats and random_repeated_window(stream, T + 1)
+                or training_window(stream, T + 1)
       x[b] = table.move(w, 1, T, 1, {})
       for t = 1, T do y[(b - 1) * T + t] = w[t + 1] + 1 end  -- classes are 1-based
     end
-    return {x = x, y = attn.tensor(y), V = V}
+    return {x = x, y = attn.tensor(y)}
   end
 end
 
@@ -284,7 +291,7 @@ local function main(argv)
                                                 betas = {0.9, 0.95}})
   local sched = attn.optim.schedule(opt, {warmup = math.min(HP.warmup, o.steps // 10), total = o.steps, kind = "cosine",
                                           min_lr = HP.min_lr})
-  local train = sampler({zh_train, en_train}, V)
+  local train = sampler({zh_train, en_train}, o.warmup_repeats)
   local dev, dev_steps = dev_batches({zh_dev, en_dev})
 
   local probe_seq = probe_sequence(zh_dev, 40)
