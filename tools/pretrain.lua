@@ -203,8 +203,8 @@ end
 
 -- ---- watching the attention -------------------------------------------------------
 
--- A probe of the patterns the lessons look for: n distinct tokens of the
--- training stream in a random order, then the same n again. Returns the
+-- A probe of the patterns the lessons look for: n distinct tokens of a
+-- (dev) stream in a random order, then the same n again. Returns the
 -- best head's mean weight on the previous token, on the first token, and
 -- (in the second copy) on the token after the earlier occurrence, plus the
 -- loss on each copy.
@@ -270,6 +270,48 @@ local function write_json(path, t)
   assert(os.rename(tmp, path))
 end
 
+-- The training loop: chunks of eval_every steps through attn.train.fit, the
+-- dev loss and the attention probe after each, the model saved whenever the
+-- dev loss is the best so far.
+local function train_in_chunks(m, o, data)
+  local opt = attn.optim.AdamW(m:parameters(), {lr = HP.lr, weight_decay = HP.weight_decay,
+                                                betas = {0.9, 0.95}})
+  local sched = attn.optim.schedule(opt, {warmup = math.min(HP.warmup, o.steps // 10),
+                                          total = o.steps, kind = "cosine", min_lr = HP.min_lr})
+  local best, done, start, record = math.huge, 0, attn.clock(), {}
+  while done < o.steps do
+    local n = math.min(o.eval_every, o.steps - done)
+    local hist = attn.train.fit(m, {train = data.train, steps = n, dev = data.dev,
+                                    dev_steps = data.dev_steps, epochs = 1, opt = opt,
+                                    sched = sched, loss = lm_loss, clip = HP.clip,
+                                    progress = false})
+    done = done + n
+    local minutes = (attn.clock() - start) / 60
+    local dev_loss = hist.dev_loss[1]
+    local p = probe(m, data.probe)
+    print(("step %5d  train %.3f  dev %.3f  lr %.2e  %.1f min  heads: previous %.2f " ..
+           "first %.2f induction %.2f (copy losses %.2f, %.2f)"):format(
+      done, hist.train_loss[1], dev_loss, opt.lr, minutes, p.previous, p.first, p.induction,
+      p.loss_first_copy, p.loss_second_copy))
+    io.stdout:flush()
+    if dev_loss < best then
+      best = dev_loss
+      m:save(o.out)
+      record = {steps = done, train_loss = hist.train_loss[1], dev_loss = dev_loss,
+                minutes = minutes, vocab = m.config.vocab, parameters = m:num_parameters(),
+                planned_steps = o.steps}
+      for k, v in pairs(p) do record["probe_" .. k] = v end
+      for k, v in pairs(HP) do record["hp_" .. k] = v end
+      write_json(o.out .. "/training.json", record)
+    end
+    if o.minutes and minutes >= o.minutes then
+      print(("stopping after %.1f minutes (--minutes %g)"):format(minutes, o.minutes))
+      break
+    end
+  end
+  print(("best dev loss %.3f at step %d; saved in %s"):format(best, record.steps or 0, o.out))
+end
+
 local function main(argv)
   local o = options(argv)
   attn.seed(HP.seed)
@@ -287,46 +329,10 @@ local function main(argv)
   local m = attn.models.gpt{vocab = V, ctx = HP.ctx, n_layer = HP.n_layer, n_head = HP.n_head,
                             d_model = HP.d_model, dropout = HP.dropout}
   print(("model: %d parameters"):format(m:num_parameters()))
-  local opt = attn.optim.AdamW(m:parameters(), {lr = HP.lr, weight_decay = HP.weight_decay,
-                                                betas = {0.9, 0.95}})
-  local sched = attn.optim.schedule(opt, {warmup = math.min(HP.warmup, o.steps // 10), total = o.steps, kind = "cosine",
-                                          min_lr = HP.min_lr})
-  local train = sampler({zh_train, en_train}, o.warmup_repeats)
-  local dev, dev_steps = dev_batches({zh_dev, en_dev})
-
-  local probe_seq = probe_sequence(zh_dev, 40)
-  local best, done, start = math.huge, 0, attn.clock()
-  local record = {}
-  while done < o.steps do
-    local n = math.min(o.eval_every, o.steps - done)
-    local hist = attn.train.fit(m, {train = train, steps = n, dev = dev, dev_steps = dev_steps,
-                                    epochs = 1, opt = opt, sched = sched, loss = lm_loss,
-                                    clip = HP.clip, progress = false})
-    done = done + n
-    local minutes = (attn.clock() - start) / 60
-    local dev_loss = hist.dev_loss[1]
-    local p = probe(m, probe_seq)
-    print(("step %5d  train %.3f  dev %.3f  lr %.2e  %.1f min  heads: previous %.2f " ..
-           "first %.2f induction %.2f (copy losses %.2f, %.2f)"):format(
-      done, hist.train_loss[1], dev_loss, opt.lr, minutes, p.previous, p.first, p.induction,
-      p.loss_first_copy, p.loss_second_copy))
-    io.stdout:flush()
-    if dev_loss < best then
-      best = dev_loss
-      m:save(o.out)
-      record = {steps = done, train_loss = hist.train_loss[1], dev_loss = dev_loss,
-                minutes = minutes, vocab = V, parameters = m:num_parameters()}
-      for k, v in pairs(p) do record["probe_" .. k] = v end
-      for k, v in pairs(HP) do record["hp_" .. k] = v end
-      record.planned_steps = o.steps
-      write_json(o.out .. "/training.json", record)
-    end
-    if o.minutes and minutes >= o.minutes then
-      print(("stopping after %.1f minutes (--minutes %g)"):format(minutes, o.minutes))
-      break
-    end
-  end
-  print(("best dev loss %.3f at step %d; saved in %s"):format(best, record.steps or 0, o.out))
+  local data = {train = sampler({zh_train, en_train}, o.warmup_repeats)}
+  data.dev, data.dev_steps = dev_batches({zh_dev, en_dev})
+  data.probe = probe_sequence(zh_dev, 40)
+  train_in_chunks(m, o, data)
 end
 
 main(arg or {})
