@@ -11,7 +11,7 @@ local attn = attn or require "attn"
 
 local src = os.getenv("ATTNLAB_PATH") or "."
 local testdir = os.getenv("ATTNLAB_TESTDIR") or "."
-local tmp = testdir .. "/tmp_shipped"
+local tmp = testdir .. "/tmp/shipped"      -- make clean removes tests/tmp
 
 local function read(path)
   local f = io.open(path, "rb")
@@ -75,6 +75,7 @@ T.section("models.list, builtin and load by name", function()
   attn.seed(3)
   local root = tmp .. "/root"
   attn._io.mkdir(testdir)
+  attn._io.mkdir(testdir .. "/tmp")
   attn._io.mkdir(tmp)
   attn._io.mkdir(root)
   attn._io.mkdir(root .. "/data")
@@ -114,10 +115,13 @@ T.section("models.list, builtin and load by name", function()
   end)
   attn.config.root = saved_root
   if not ok then error(err, 0) end
-  for _, name in ipairs({"config.json", "model.safetensors"}) do
-    os.remove(root .. "/data/models/tiny/" .. name)
+  -- remove(3) takes empty folders too: files first, then the folders inwards out
+  for _, path in ipairs({"/data/models/tiny/config.json", "/data/models/tiny/model.safetensors",
+                         "/data/models/index.txt", "/data/models/tiny", "/data/models",
+                         "/data", ""}) do
+    os.remove(root .. path)
   end
-  os.remove(root .. "/data/models/index.txt")
+  os.remove(tmp)
 end)
 
 -- ---- the shipped model -------------------------------------------------------------
