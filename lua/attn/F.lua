@@ -1,18 +1,15 @@
 -- attn.F: the functional form of the layers, as plain functions of tensors.
 --
--- embedding, layer_norm and cross_entropy are fused C kernels (l_F.c);
+-- linear, embedding, layer_norm and cross_entropy are fused C kernels (l_F.c);
 -- the rest are written here from tensor ops, so each reads as its formula
 -- and autograd differentiates it without any code of its own.
 
 local attn = require "attn.core"
 local F = attn.F
 
---- y = x W^T + b, with W [out, in] as in PyTorch.
-function F.linear(x, W, b)
-  local y = x:matmul(W:T())
-  if b then y = y + b end
-  return y
-end
+-- F.linear(x, W, b) = x:matmul(W:T()) + b, with W [out, in] as in PyTorch,
+-- is in C (l_F.c): there the bias goes into the result first and the
+-- product adds itself to it, one pass over the output less.
 
 function F.softmax(x, dim)
   return x:softmax(dim)

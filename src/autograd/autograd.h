@@ -40,6 +40,8 @@ int ag_reduce(Tensor **out, ReduceOp op, Tensor *a, int dim, int keepdim);
 int ag_softmax(Tensor **out, Tensor *a, int dim);
 int ag_norm(Tensor **out, Tensor *a);
 int ag_matmul(Tensor **out, Tensor *a, Tensor *b);
+/* x W^T + b (b may be NULL), the bias added by the product itself. */
+int ag_linear(Tensor **out, Tensor *x, Tensor *w, Tensor *b);
 
 /* Views and copies. */
 int ag_select(Tensor **out, Tensor *a, int dim, int64_t index);

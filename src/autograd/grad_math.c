@@ -462,6 +462,31 @@ static int matmul_backward(Node *n, const Tensor *g, Tensor **gin) {
     return st;
 }
 
+/* out = x W^T + b:  dx = g W,  dW = g^T x (batch and row dims of x and g
+   seen as one),  db = g summed over every dim but the last. */
+static int linear_backward(Node *n, const Tensor *g, Tensor **gin) {
+    const Tensor *x = n->saved[0], *w = n->saved[1];
+    int st = AT_OK;
+    if (n->in[0])
+        st = op_matmul(&gin[0], g, w);
+    if (!st && n->in[1])
+        st = weight_grad(&gin[1], g, x, w);
+    if (!st && n->in[2])
+        st = sum_to(&gin[2], g, 1, &w->shape[0]);
+    return st;
+}
+
+int ag_linear(Tensor **out, Tensor *x, Tensor *w, Tensor *b) {
+    Tensor *ins[3] = {x, w, b};
+    int st = op_linear(out, x, w, b);
+    if (st || !ag_any(3, ins))
+        return st;
+    Node *n = node_new("linear", linear_backward, 3, ins);
+    if (n)
+        st = node_save(n, 0, x) || node_save(n, 1, w);
+    return node_attach(n, out, st);
+}
+
 int ag_matmul(Tensor **out, Tensor *a, Tensor *b) {
     Tensor *ins[2] = {a, b};
     int st = op_matmul(out, a, b);

@@ -36,6 +36,7 @@ static const Backend cpu = {
     .reduce = cpu_reduce,
     .softmax = cpu_softmax,
     .matmul = cpu_matmul,
+    .matmul_acc = cpu_matmul_acc,
     .masked_fill = cpu_masked_fill,
     .embedding = cpu_embedding,
     .embedding_backward = cpu_embedding_backward,

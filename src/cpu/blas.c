@@ -50,6 +50,7 @@ static Mat as_blas(const float *p, int64_t rows, int64_t cols, int64_t rs, int64
 typedef struct Gemm {
     float *out;
     Mat a, b;
+    float beta; // 0: out = a b; 1: out += a b
     int64_t M, N, K, a_rs;
     int by_rows;   // blocks of rows of a/out, else of columns of b/out
     int64_t block; // rows or columns per block
@@ -65,10 +66,10 @@ static void gemv(const Gemm *g, const float *ap, const float *bp, float *op, int
         blasint incx = g->a.trans == CblasNoTrans ? 1 : (blasint)g->a.ld;
         if (g->b.trans == CblasNoTrans) // b is K x cols, rows of length ld
             cblas_sgemv(CblasRowMajor, CblasTrans, K, (blasint)cols, 1.0f, bp, (blasint)g->b.ld,
-                        ap, incx, 0.0f, op, 1);
+                        ap, incx, g->beta, op, 1);
         else // b is stored as its transpose, cols x K
             cblas_sgemv(CblasRowMajor, CblasNoTrans, (blasint)cols, K, 1.0f, bp,
-                        (blasint)g->b.ld, ap, incx, 0.0f, op, 1);
+                        (blasint)g->b.ld, ap, incx, g->beta, op, 1);
         return;
     }
     // op (m x 1) = a (m x K) x (K x 1): rows of op are N apart
@@ -76,10 +77,10 @@ static void gemv(const Gemm *g, const float *ap, const float *bp, float *op, int
     blasint incy = (blasint)(g->N > 0 ? g->N : 1);
     if (g->a.trans == CblasNoTrans)
         cblas_sgemv(CblasRowMajor, CblasNoTrans, (blasint)m, K, 1.0f, ap, (blasint)g->a.ld, bp,
-                    incx, 0.0f, op, incy);
+                    incx, g->beta, op, incy);
     else // a is stored as its transpose, K x m
         cblas_sgemv(CblasRowMajor, CblasTrans, K, (blasint)m, 1.0f, ap, (blasint)g->a.ld, bp,
-                    incx, 0.0f, op, incy);
+                    incx, g->beta, op, incy);
 }
 
 static int gemm_block(void *ctx, int64_t begin, int64_t end) {
@@ -103,7 +104,7 @@ static int gemm_block(void *ctx, int64_t begin, int64_t end) {
             gemv(g, ap, bp, op, m, cols);
         else
             cblas_sgemm(CblasRowMajor, g->a.trans, g->b.trans, (blasint)m, (blasint)cols,
-                        (blasint)g->K, 1.0f, ap, (blasint)g->a.ld, bp, (blasint)g->b.ld, 0.0f,
+                        (blasint)g->K, 1.0f, ap, (blasint)g->a.ld, bp, (blasint)g->b.ld, g->beta,
                         op, (blasint)(g->N > 0 ? g->N : 1));
         if (at_check_interrupt("matmul"))
             return AT_EINTR;
@@ -114,8 +115,9 @@ static int gemm_block(void *ctx, int64_t begin, int64_t end) {
 /* Blocks: at least one per thread when the product is worth sharing, and
    no more than BLOCK_FMAS each, so Ctrl-C is seen between blocks; blocks
    of rows stay multiples of 16 (the BLAS kernels' panel height). */
-static int gemm(float *out, Mat a, Mat b, int64_t M, int64_t N, int64_t K, int64_t a_rs) {
-    Gemm g = {out, a, b, M, N, K, a_rs, M >= N, 0};
+static int gemm(float *out, Mat a, Mat b, float beta, int64_t M, int64_t N, int64_t K,
+                int64_t a_rs) {
+    Gemm g = {out, a, b, beta, M, N, K, a_rs, M >= N, 0};
     int64_t len = g.by_rows ? M : N, fmas = M * N * K;
     int64_t blocks = fmas >= SHARE_FMAS ? parallel_threads() : 1;
     int64_t by_size = (fmas + BLOCK_FMAS - 1) / BLOCK_FMAS;
@@ -156,6 +158,7 @@ static int foldable(const Tensor *a, const Tensor *b, int nb) {
    sgemm each, batches shared by the pool. */
 typedef struct Batch {
     const Tensor *out, *a, *b;
+    float beta;
     int64_t M, N, K;
     int nb;
 } Batch;
@@ -168,18 +171,19 @@ static int batch_task(void *ctx, int64_t begin, int64_t end) {
     for (int64_t bi = begin; bi < end; bi++) {
         Mat am = as_blas(tensor_data(j->a) + batch_offset(j->a, j->nb, bi), j->M, j->K, ars, acs);
         Mat bm = as_blas(tensor_data(j->b) + batch_offset(j->b, j->nb, bi), j->K, j->N, brs, bcs);
-        int st = gemm(tensor_data(j->out) + bi * j->M * j->N, am, bm, j->M, j->N, j->K, ars);
+        int st = gemm(tensor_data(j->out) + bi * j->M * j->N, am, bm, j->beta, j->M, j->N, j->K,
+                      ars);
         if (st)
             return st;
     }
     return AT_OK;
 }
 
-int cpu_matmul(Tensor *out, const Tensor *a, const Tensor *b) {
+static int matmul_beta(Tensor *out, const Tensor *a, const Tensor *b, float beta) {
     int nd = out->ndim, nb = nd - 2;
     int64_t M = out->shape[nd - 2], N = out->shape[nd - 1], K = a->shape[nd - 1];
     if (K == 0)
-        return cpu_fill(out, 0.0f);
+        return beta != 0.0f ? AT_OK : cpu_fill(out, 0.0f);
     if (M == 0 || N == 0)
         return AT_OK;
     int64_t ars = a->strides[nd - 2];
@@ -190,12 +194,20 @@ int cpu_matmul(Tensor *out, const Tensor *a, const Tensor *b) {
     if (batches > 1 && foldable(a, b, nb)) {
         Mat am = {tensor_data(a), CblasNoTrans, ars};
         Mat bm = as_blas(tensor_data(b), K, N, brs, bcs);
-        return gemm(tensor_data(out), am, bm, M * batches, N, K, ars);
+        return gemm(tensor_data(out), am, bm, beta, M * batches, N, K, ars);
     }
-    Batch job = {out, a, b, M, N, K, nb};
+    Batch job = {out, a, b, beta, M, N, K, nb};
     if (batches >= parallel_threads() && M * N * K * batches >= SHARE_FMAS)
         return parallel_for(batches, 1, batch_task, &job);
     return batch_task(&job, 0, batches); // each product shares itself out
+}
+
+int cpu_matmul(Tensor *out, const Tensor *a, const Tensor *b) {
+    return matmul_beta(out, a, b, 0.0f);
+}
+
+int cpu_matmul_acc(Tensor *out, const Tensor *a, const Tensor *b) {
+    return matmul_beta(out, a, b, 1.0f);
 }
 
 /* The threads are the pool's (parallel.c); OpenBLAS runs single-threaded

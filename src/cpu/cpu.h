@@ -16,6 +16,7 @@ int cpu_unary(UnaryOp op, Tensor *out, const Tensor *a);
 int cpu_reduce(ReduceOp op, Tensor *out, const Tensor *a, int dim);
 int cpu_softmax(Tensor *out, const Tensor *a, int dim);
 int cpu_matmul(Tensor *out, const Tensor *a, const Tensor *b);
+int cpu_matmul_acc(Tensor *out, const Tensor *a, const Tensor *b);
 int cpu_masked_fill(Tensor *out, const Tensor *x, const Tensor *keep, float value);
 int cpu_embedding(Tensor *out, const Tensor *table, const int64_t *ids, int64_t n);
 int cpu_embedding_backward(Tensor *dtable, const Tensor *g, const int64_t *ids, int64_t n);

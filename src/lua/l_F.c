@@ -1,6 +1,6 @@
 /*
  * l_F.c: the C half of attn.F, the functional ops that need a fused
- * kernel: embedding, layer_norm, cross_entropy. lua/attn/F.lua adds the
+ * kernel: linear, embedding, layer_norm, cross_entropy, flash_attention. lua/attn/F.lua adds the
  * ones that read best as compositions of tensor ops.
  */
 #include <config.h>
@@ -78,6 +78,16 @@ static int l_F_embedding(lua_State *L) {
     return ag_embedding(slot, table, ids, ndim, shape) ? lt_error(L) : lt_done(L);
 }
 
+/* attn.F.linear(x, W, b?) = x W^T + b, W [out, in]: the bias goes into the
+   result before the product, which then adds itself to it (one pass less
+   than a product and an add). */
+static int l_F_linear(lua_State *L) {
+    Tensor *x = lt_check(L, 1), *w = lt_check(L, 2);
+    Tensor *b = lua_isnoneornil(L, 3) ? NULL : lt_check(L, 3);
+    Tensor **slot = lt_push_slot(L);
+    return ag_linear(slot, x, w, b) ? lt_error(L) : lt_done(L);
+}
+
 /* attn.F.layer_norm(x, w?, b?, eps?) over the last dim. */
 static int l_F_layer_norm(lua_State *L) {
     Tensor *x = lt_check(L, 1);
@@ -153,6 +163,7 @@ static int l_F_flash_attention(lua_State *L) {
 
 int luaopen_attn_F(lua_State *L) {
     static const luaL_Reg functions[] = {
+        {"linear", l_F_linear},
         {"embedding", l_F_embedding},
         {"layer_norm", l_F_layer_norm},
         {"cross_entropy", l_F_cross_entropy},

@@ -6,6 +6,10 @@
  * the added dim is dropped from the result, as in numpy. Transposed views
  * go to BLAS as transposes; only matrices with no unit stride at all
  * (broadcast rows, every-other-column views) are copied first.
+ *
+ * linear is x W^T + b with the bias put in the result first and the product
+ * added to it (BLAS's beta = 1): one pass over the output less than a
+ * product and then an add.
  */
 #include <config.h>
 
@@ -88,7 +92,9 @@ static int squeeze_vectors(Tensor **out, int a_vec, int b_vec) {
     return *out ? AT_OK : at_errcode();
 }
 
-int op_matmul(Tensor **out, const Tensor *a, const Tensor *b) {
+/* a @ b, into a fresh out; with `init` (expandable to out's shape), out
+   starts as init and the product is added to it by the backend. */
+static int matmul_run(Tensor **out, const Tensor *a, const Tensor *b, const Tensor *init) {
     *out = NULL;
     if (a->ndim == 0 || b->ndim == 0)
         return at_error(AT_ESHAPE, "matmul: operands must have at least 1 dim (got %d and %d); "
@@ -109,8 +115,13 @@ int op_matmul(Tensor **out, const Tensor *a, const Tensor *b) {
         st = plan(&ax, &bx, &nd, shape, am, bm);
     if (!st)
         st = op_empty(out, nd, shape, tensor_device(a));
+    if (!st && init) {
+        Tensor *ix = tensor_expand(init, nd, shape);
+        st = ix ? be->copy(*out, ix) : at_errcode();
+        tensor_release(ix);
+    }
     if (!st)
-        st = be->matmul(*out, ax, bx);
+        st = init ? be->matmul_acc(*out, ax, bx) : be->matmul(*out, ax, bx);
     if (!st)
         st = squeeze_vectors(out, a->ndim == 1, b->ndim == 1);
     if (st) {
@@ -121,5 +132,41 @@ int op_matmul(Tensor **out, const Tensor *a, const Tensor *b) {
     tensor_release(bm);
     tensor_release(ax);
     tensor_release(bx);
+    return st;
+}
+
+int op_matmul(Tensor **out, const Tensor *a, const Tensor *b) {
+    return matmul_run(out, a, b, NULL);
+}
+
+int op_linear(Tensor **out, const Tensor *x, const Tensor *w, const Tensor *b) {
+    char xs[160], ws[160], bs[160];
+    *out = NULL;
+    if (x->ndim < 1 || w->ndim != 2 || x->shape[x->ndim - 1] != w->shape[1])
+        return at_error(AT_ESHAPE, "linear: x %s and W %s do not fit (W must be [out, in] with "
+                        "in = x's last dim)", tensor_shape_str(xs, sizeof xs, x),
+                        tensor_shape_str(ws, sizeof ws, w));
+    if (b && (b->ndim != 1 || b->shape[0] != w->shape[0]))
+        return at_error(AT_ESHAPE, "linear: the bias %s does not fit W %s (it needs [%lld])",
+                        tensor_shape_str(bs, sizeof bs, b), tensor_shape_str(ws, sizeof ws, w),
+                        (long long)w->shape[0]);
+    if (b && tensor_device(b) != tensor_device(x))
+        return at_error(AT_EDEVICE, "linear: operands are on two devices (%s and %s)",
+                        device_name(tensor_device(x)), device_name(tensor_device(b)));
+    Tensor *wt = tensor_transpose(w, 0, 1);
+    if (!wt)
+        return at_errcode();
+    const Backend *be = backend_of(x);
+    int st;
+    if (!b || be->matmul_acc) {
+        st = matmul_run(out, x, wt, b);
+    } else { // no fused form on this device: the product, then the bias
+        Tensor *y = NULL;
+        st = matmul_run(&y, x, wt, NULL);
+        if (!st)
+            st = op_binary(out, BIN_ADD, y, b);
+        tensor_release(y);
+    }
+    tensor_release(wt);
     return st;
 }

@@ -75,6 +75,9 @@ typedef struct Backend {
        b are already expanded to out's, the last two dims of a and b may be
        any strides. */
     int (*matmul)(Tensor *out, const Tensor *a, const Tensor *b);
+    /* out += a @ b, with the same shapes as matmul (a linear layer's bias
+       is put in out first, so the product adds it for free); may be NULL. */
+    int (*matmul_acc)(Tensor *out, const Tensor *a, const Tensor *b);
 
     /* Neural-network primitives; every tensor contiguous unless said.
        Integer arguments (ids, targets) are host arrays of n 0-based values. */

@@ -66,6 +66,8 @@ int op_softmax(Tensor **out, const Tensor *a, int dim);
 int op_norm(Tensor **out, const Tensor *a);
 /* numpy matmul: 1-d operands are vectors, batch dims broadcast. */
 int op_matmul(Tensor **out, const Tensor *a, const Tensor *b);
+/* x (..., in) W^T + b: W (out, in), b (out) or NULL. */
+int op_linear(Tensor **out, const Tensor *x, const Tensor *w, const Tensor *b);
 /* |a - b| <= atol + rtol * |b| everywhere (shapes broadcast); NaN never close. */
 int op_allclose(int *result, const Tensor *a, const Tensor *b, float rtol, float atol);
 

@@ -98,7 +98,40 @@ do
   local W, b = attn.randn(4, 3), attn.randn(4)
   local xx = attn.randn(2, 3)
   T.ok(attn.allclose(F.linear(xx, W, b), xx:matmul(W:T()) + b), "linear is x W^T + b")
+  -- every element by a loop, on a batch, a vector, no bias, transposed views
+  local function by_loop(x2, W2, b2)          -- x2 a Lua list of rows
+    local out = {}
+    for r, row in ipairs(x2) do
+      out[r] = {}
+      for o = 1, #W2 do
+        local acc = b2 and b2[o] or 0
+        for i = 1, #row do acc = acc + row[i] * W2[o][i] end
+        out[r][o] = acc
+      end
+    end
+    return out
+  end
+  local x3 = attn.randn(2, 5, 3)
+  local rows = x3:reshape(10, 3):table()
+  T.tensor_near(F.linear(x3, W, b):reshape(10, 4), by_loop(rows, W:table(), b:table()), 1e-5,
+                "linear on [2, 5, 3]: every element by a loop")
+  T.tensor_near(F.linear(x3, W):reshape(10, 4), by_loop(rows, W:table()), 1e-5,
+                "linear without a bias")
+  local v = attn.randn(3)
+  T.tensor_near(F.linear(v, W, b), by_loop({v:table()}, W:table(), b:table())[1], 1e-5,
+                "linear of a vector is a vector")
+  local Wt, xt = W:T():contiguous():T(), xx:T():contiguous():T()   -- same values, transposed layout
+  T.tensor_near(F.linear(xt, Wt, b), by_loop(xx:table(), W:table(), b:table()), 1e-5,
+                "linear with transposed-view operands")
   check("linear", function(a, w, c) return F.linear(a, w, c) end, {{2, 5, 3}, {4, 3}, {4}})
+  check("linear without a bias", function(a, w) return F.linear(a, w) end, {{5, 3}, {4, 3}})
+  check("linear of a vector", function(a, w, c) return F.linear(a, w, c) end, {{3}, {4, 3}, {4}})
+  T.raises(function() F.linear(xx, attn.randn(4, 2), b) end, {"linear", "[2,3]", "[4,2]"},
+           "x's last dim must be W's in")
+  T.raises(function() F.linear(xx, W, attn.randn(3)) end, {"linear", "bias", "[3]", "[4]"},
+           "a bias of the wrong size")
+  T.raises(function() F.linear(xx, attn.randn(4, 3, 1), b) end, {"linear", "[4,3,1]"},
+           "W must be 2-d")
 end
 
 -- ---- scaled dot-product attention -----------------------------------------------------------
