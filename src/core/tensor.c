@@ -8,6 +8,7 @@
 #include <config.h>
 
 #include <malloc.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,26 +25,84 @@ static size_t live_bytes = 0;
 /* ---- storage ---------------------------------------------------------- */
 
 /* glibc hands big freed blocks back to the kernel, so the next tensor of
-   the same size page-faults its way in again: a loop of matmuls spent
-   ~10% of its time there. Keep up to 1 GiB of freed tensor memory in the
-   process for reuse instead. */
+   the same size page-faults its way in again (and the kernel zeroes every
+   page): a loop of matmuls spent ~10% of its time there. Blocks up to 32
+   MiB, the largest mmap threshold glibc accepts, stay in the heap for
+   reuse, with up to 1 GiB of freed memory kept. Larger ones (a GPT-2
+   logits tensor is 51 MiB at T = 256) are mmap'd by glibc whatever we ask,
+   so the last few freed are kept here and handed out again for a request
+   of the same size. */
+#define HEAP_LIMIT ((size_t)32 << 20)
+#define BIG_KEEP 2
+#define BIG_KEEP_BYTES ((size_t)512 << 20)
+
+static struct {
+    pthread_mutex_t lock;
+    void *block[BIG_KEEP];
+    size_t size[BIG_KEEP];
+} big = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
 static void tune_malloc(void) {
     static int done = 0;
     if (done)
         return;
     done = 1;
-    mallopt(M_MMAP_THRESHOLD, 256 << 20);
+    mallopt(M_MMAP_THRESHOLD, (int)HEAP_LIMIT);
     mallopt(M_TRIM_THRESHOLD, 1 << 30);
+}
+
+/* A kept block of exactly `size` bytes, or NULL. */
+static void *big_take(size_t size) {
+    void *p = NULL;
+    pthread_mutex_lock(&big.lock);
+    for (int i = 0; i < BIG_KEEP && !p; i++)
+        if (big.block[i] && big.size[i] == size) {
+            p = big.block[i];
+            big.block[i] = NULL;
+        }
+    pthread_mutex_unlock(&big.lock);
+    return p;
+}
+
+/* Keep p (of `size` bytes) in a free slot, or in place of the oldest; the
+   block pushed out, or p itself when it is too big to keep, is freed. */
+static void big_keep(void *p, size_t size) {
+    static int next;
+    void *drop = p;
+    if (size <= BIG_KEEP_BYTES / BIG_KEEP) {
+        pthread_mutex_lock(&big.lock);
+        int slot = -1;
+        for (int i = 0; i < BIG_KEEP && slot < 0; i++)
+            if (!big.block[i])
+                slot = i;
+        if (slot < 0)
+            slot = next, next = (next + 1) % BIG_KEEP;
+        drop = big.block[slot];
+        big.block[slot] = p;
+        big.size[slot] = size;
+        pthread_mutex_unlock(&big.lock);
+    }
+    free(drop);
 }
 
 void *host_alloc(size_t nbytes) {
     tune_malloc();
     // aligned_alloc wants a size that is a multiple of the alignment.
     size_t padded = (nbytes + 63) & ~(size_t)63;
-    void *data = aligned_alloc(64, padded ? padded : 64);
+    void *data = padded > HEAP_LIMIT ? big_take(padded) : NULL;
+    if (!data)
+        data = aligned_alloc(64, padded ? padded : 64);
     if (!data)
         at_error(AT_ENOMEM, "out of memory allocating %zu bytes", nbytes);
     return data;
+}
+
+static void host_free_sized(void *p, size_t nbytes) {
+    size_t padded = (nbytes + 63) & ~(size_t)63;
+    if (p && padded > HEAP_LIMIT)
+        big_keep(p, padded);
+    else
+        free(p);
 }
 
 void host_free(void *p) { free(p); }
@@ -72,7 +131,10 @@ void storage_release(Storage *s) {
     if (!s || --s->refs > 0)
         return;
     live_bytes -= s->nbytes;
-    s->free_data(s->data);
+    if (s->free_data == host_free) // host memory: big blocks may be kept for reuse
+        host_free_sized(s->data, s->nbytes);
+    else
+        s->free_data(s->data);
     free(s);
 }
 

@@ -173,4 +173,18 @@ if attn.memory then
   end)
 end
 
+T.section("big tensors are reused, cleanly", function()
+  -- Tensors over 32 MiB are kept for reuse when freed: a new one of the same
+  -- size gets the old memory back, and must still hold what it is made of.
+  local n = 9 * MiB // 4 * 4           -- 36 MiB of floats
+  for round = 1, 3 do
+    local a <close> = attn.full({n}, round)
+    T.is(a:sum():item(), round * n, ("round %d: a full tensor sums to n * value"):format(round))
+    a:close()
+    local z <close> = attn.zeros(n)
+    T.is(z:max():item(), 0, ("round %d: zeros after a freed full tensor of the same size"):format(round))
+  end
+  T.is(attn.memory() >= 0, true, "live memory stays counted")
+end)
+
 T.done_testing()
