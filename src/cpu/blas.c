@@ -34,13 +34,14 @@
 // Below this many multiply-adds (~0.1 ms) a product is not worth waking
 // the pool for.
 #define SHARE_FMAS ((int64_t)1 << 18)
-// From this many (~1.5 ms on two cores) a product goes to OpenBLAS's own
-// threads instead: its threaded driver shares the packed panels between the
-// threads, which splitting the product ourselves cannot (GPT-2's lm head at
-// T = 256: 190 GFLOP/s against 143 on two cores). Its threads then spin a
-// while before they sleep, which costs a run of small ops more than this
-// wins, so smaller products stay with the pool.
-#define OPENBLAS_FMAS ((int64_t)1 << 27)
+// From this many (~45 ms on two cores: a language model's output layer) a
+// product goes to OpenBLAS's own threads instead: its threaded driver shares
+// the packed panels between the threads, which splitting the product
+// ourselves cannot (GPT-2's lm head at T = 256: 190 GFLOP/s against 143 on
+// two cores). Its threads then spin a while before they sleep, fighting the
+// pool over the cores: with a threshold of 2^27 GPT-2's layers at T = 128
+// ran 20% slower, so only products this big go there.
+#define OPENBLAS_FMAS ((int64_t)1 << 32)
 
 typedef struct Mat {
     const float *p;
