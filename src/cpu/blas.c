@@ -8,8 +8,12 @@
  * transposed views cost no copy.
  *
  * Products are shared by attnlab's thread pool (blocks of rows or columns,
- * or whole batches), OpenBLAS running single-threaded inside it; only big
- * single products called outside a pool job use OpenBLAS's own threads.
+ * or whole batches), OpenBLAS running single-threaded inside it. Handing
+ * the biggest products to OpenBLAS's own threads was tried: its threaded
+ * driver shares packed panels (GPT-2's lm head at T = 256: 190 GFLOP/s
+ * against 143), but its threads then spin for a while and halve the pool's
+ * speed on whatever follows (attention-shaped products after it: 150 -> 78
+ * GFLOP/s). One pool it is.
  *
  * Two things keep it fast and responsive:
  *   - when b is the same matrix for every batch (a weight) and a's batch
@@ -34,14 +38,6 @@
 // Below this many multiply-adds (~0.1 ms) a product is not worth waking
 // the pool for.
 #define SHARE_FMAS ((int64_t)1 << 18)
-// From this many (~45 ms on two cores: a language model's output layer) a
-// product goes to OpenBLAS's own threads instead: its threaded driver shares
-// the packed panels between the threads, which splitting the product
-// ourselves cannot (GPT-2's lm head at T = 256: 190 GFLOP/s against 143 on
-// two cores). Its threads then spin a while before they sleep, fighting the
-// pool over the cores: with a threshold of 2^27 GPT-2's layers at T = 128
-// ran 20% slower, so only products this big go there.
-#define OPENBLAS_FMAS ((int64_t)1 << 32)
 
 typedef struct Mat {
     const float *p;
@@ -127,33 +123,10 @@ static int gemm_block(void *ctx, int64_t begin, int64_t end) {
 /* Blocks: at least one per thread when the product is worth sharing, and
    no more than BLOCK_FMAS each, so Ctrl-C is seen between blocks; blocks
    of rows stay multiples of 16 (the BLAS kernels' panel height). */
-/* A big product on OpenBLAS's own threads, in row blocks for Ctrl-C. */
-static int gemm_openblas(const Gemm *g, int threads) {
-    int64_t block = g->M;
-    if (g->M * g->N * g->K > BLOCK_FMAS) {
-        block = BLOCK_FMAS / (g->N * g->K > 0 ? g->N * g->K : 1);
-        block = block < 256 ? 256 : block;
-    }
-    int st = AT_OK;
-    openblas_set_num_threads(threads);
-    for (int64_t r = 0; r < g->M && !st; r += block) {
-        int64_t m = g->M - r < block ? g->M - r : block;
-        cblas_sgemm(CblasRowMajor, g->a.trans, g->b.trans, (blasint)m, (blasint)g->N,
-                    (blasint)g->K, 1.0f, g->a.p + r * g->a_rs, (blasint)g->a.ld, g->b.p,
-                    (blasint)g->b.ld, g->beta, g->out + r * g->N, (blasint)(g->N > 0 ? g->N : 1));
-        st = at_check_interrupt("matmul") ? AT_EINTR : AT_OK;
-    }
-    openblas_set_num_threads(1);
-    return st;
-}
-
 static int gemm(float *out, Mat a, Mat b, float beta, int64_t M, int64_t N, int64_t K,
                 int64_t a_rs) {
     Gemm g = {out, a, b, beta, M, N, K, a_rs, M >= N, 0};
     int64_t len = g.by_rows ? M : N, fmas = M * N * K;
-    int threads = parallel_threads();
-    if (fmas >= OPENBLAS_FMAS && threads > 1 && M > 1 && N > 1 && !parallel_in_job())
-        return gemm_openblas(&g, threads);
     int64_t blocks = fmas >= SHARE_FMAS ? parallel_threads() : 1;
     int64_t by_size = (fmas + BLOCK_FMAS - 1) / BLOCK_FMAS;
     blocks = by_size > blocks ? by_size : blocks;

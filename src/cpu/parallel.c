@@ -3,9 +3,9 @@
  *
  * attnlab runs thousands of small ops per training step, so a job must
  * start in microseconds: workers are started once and, between jobs, spin
- * a little before they sleep on a condition variable. OpenBLAS runs
- * single-threaded inside it (see blas.c), since two pools on two cores
- * fight over them; only big single products borrow OpenBLAS's threads.
+ * a little before they sleep on a condition variable. This pool is the
+ * only one: OpenBLAS runs single-threaded inside it (see blas.c), since two
+ * pools on two cores fight over them.
  *
  * Work is handed out in chunks of `grain` items from a shared counter, so
  * uneven items (causal tiles) balance. The error message of a failing chunk
@@ -139,8 +139,6 @@ void parallel_set_threads(int n) {
 }
 
 int parallel_threads(void) { return threads_wanted; }
-
-int parallel_in_job(void) { return inside_job; }
 
 int parallel_for(int64_t n, int64_t grain, ParallelFn fn, void *ctx) {
     if (n <= 0)

@@ -2,9 +2,8 @@
  * parallel.h: splitting a loop over the CPU threads.
  *
  * parallel_for runs fn over [0, n) in chunks on parallel_threads() threads
- * (the caller is one of them). It is the process's pool: OpenBLAS runs
- * single-threaded inside it (blas.c), since two pools on two cores fight;
- * only big single products borrow OpenBLAS's threads, between jobs.
+ * (the caller is one of them). It is the process's one pool: OpenBLAS runs
+ * single-threaded inside it (blas.c), since two pools on two cores fight.
  */
 #ifndef AT_CPU_PARALLEL_H
 #define AT_CPU_PARALLEL_H
@@ -20,8 +19,5 @@ int parallel_for(int64_t n, int64_t grain, ParallelFn fn, void *ctx);
 /* The thread count jobs use (the caller included), 1..64. */
 void parallel_set_threads(int n);
 int parallel_threads(void);
-/* Whether the caller is running a chunk of a job (its own nested
-   parallel_for would run serially). */
-int parallel_in_job(void);
 
 #endif
