@@ -60,7 +60,6 @@ static int64_t key_end(const Attn *a, int64_t i) {
     return e < 0 ? 0 : e > a->Tk ? a->Tk : e;
 }
 
-
 /* kt (D, BK) = the n rows of k (n, D) starting at k, transposed; columns
    past n are zero so the blocks below may read a whole block. */
 static void pack_t(float *kt, const float *k, int64_t n, int64_t D) {
@@ -72,7 +71,7 @@ static void pack_t(float *kt, const float *k, int64_t n, int64_t D) {
             kt[d * BK + j] = k[j * D + d];
 }
 
-/* Rows r0..r0+RQ of the padded copy: rows past n are zeros. */
+/* dst (rows, width) = the n rows of src, then zero rows up to `rows`. */
 static void pack_rows(float *dst, const float *src, int64_t n, int64_t rows, int64_t width) {
     memcpy(dst, src, (size_t)(n * width) * sizeof(float));
     memset(dst + n * width, 0, (size_t)((rows - n) * width) * sizeof(float));

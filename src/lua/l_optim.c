@@ -28,7 +28,10 @@ static float field(lua_State *L, int opts, const char *name) {
 static int l_adamw(lua_State *L) {
     Tensor *p = lt_check(L, 1), *g = lt_check(L, 2), *m = lt_check(L, 3), *v = lt_check(L, 4);
     luaL_checktype(L, 5, LUA_TTABLE);
-    lua_Integer step = (lua_getfield(L, 5, "step"), luaL_checkinteger(L, -1));
+    lua_getfield(L, 5, "step");
+    if (!lua_isinteger(L, -1) || lua_tointeger(L, -1) < 1)
+        return luaL_error(L, "_optim.adamw: option step must be an integer >= 1");
+    lua_Integer step = lua_tointeger(L, -1);
     lua_pop(L, 1);
     AdamHyper h = {.lr = field(L, 5, "lr"), .b1 = field(L, 5, "b1"), .b2 = field(L, 5, "b2"),
                    .eps = field(L, 5, "eps"), .weight_decay = field(L, 5, "weight_decay")};
