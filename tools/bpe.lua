@@ -94,39 +94,74 @@ end
 
 -- ---- learning merges --------------------------------------------------------------
 
--- The most frequent adjacent pair over all words (weighted by the word's
--- count); ties go to the pair that sorts first, so the result does not
--- depend on table order.
-local function best_pair(words)
-  local counts = {}
-  for _, w in ipairs(words) do
+-- Pair counts kept up to date as merges are applied: counts[key] is the
+-- number of times the adjacent pair "a b" occurs (weighted by each word's
+-- count), holders[key] the set of words holding it. A merge then touches
+-- only the words that hold its pair, not the whole word list.
+local function pair_index(words)
+  local index = {counts = {}, holders = {}}
+  for i, w in ipairs(words) do
     local s = w.syms
     for k = 1, #s - 1 do
       local key = s[k] .. " " .. s[k + 1]
-      counts[key] = (counts[key] or 0) + w.count
+      index.counts[key] = (index.counts[key] or 0) + w.count
+      local h = index.holders[key]
+      if not h then h = {}; index.holders[key] = h end
+      h[i] = true
     end
   end
+  return index
+end
+
+-- Adds (sign 1) or removes (sign -1) word i's pairs from the index.
+local function count_pairs(index, words, i, sign)
+  local w = words[i]
+  local s = w.syms
+  for k = 1, #s - 1 do
+    local key = s[k] .. " " .. s[k + 1]
+    local c = (index.counts[key] or 0) + sign * w.count
+    index.counts[key] = c > 0 and c or nil
+    local h = index.holders[key]
+    if sign > 0 then
+      if not h then h = {}; index.holders[key] = h end
+      h[i] = true
+    elseif h then
+      h[i] = nil
+    end
+  end
+end
+
+-- The most frequent pair; ties go to the pair that sorts first, so the
+-- result does not depend on table order.
+local function best_pair(index)
   local best, best_n = nil, 0
-  for key, c in pairs(counts) do
+  for key, c in pairs(index.counts) do
     if c > best_n or (c == best_n and key < best) then best, best_n = key, c end
   end
   return best, best_n
 end
 
-local function apply_merge(words, a, b)
-  local ab = a .. b
-  for _, w in ipairs(words) do
-    local s, out, k = w.syms, {}, 1
-    while k <= #s do
-      if k < #s and s[k] == a and s[k + 1] == b then
-        out[#out + 1] = ab
-        k = k + 2
-      else
-        out[#out + 1] = s[k]
-        k = k + 1
-      end
+local function merged(syms, a, b)
+  local out, k = {}, 1
+  while k <= #syms do
+    if k < #syms and syms[k] == a and syms[k + 1] == b then
+      out[#out + 1] = a .. b
+      k = k + 2
+    else
+      out[#out + 1] = syms[k]
+      k = k + 1
     end
-    w.syms = out
+  end
+  return out
+end
+
+local function apply_merge(index, words, key, a, b)
+  local list = {}
+  for i in pairs(index.holders[key] or {}) do list[#list + 1] = i end
+  for _, i in ipairs(list) do
+    count_pairs(index, words, i, -1)
+    words[i].syms = merged(words[i].syms, a, b)
+    count_pairs(index, words, i, 1)
   end
 end
 
@@ -141,13 +176,13 @@ local function learn_english(text, n)
     if #syms > 1 then words[#words + 1] = {syms = syms, count = c} end
   end
   table.sort(words, function(x, y) return table.concat(x.syms) < table.concat(y.syms) end)
-  local merges = {}
+  local merges, index = {}, pair_index(words)
   for _ = 1, n do
-    local key, c = best_pair(words)
+    local key, c = best_pair(index)
     if not key or c < 2 then break end
     local a, b = key:match("^(%S+) (%S+)$")
     merges[#merges + 1] = {a, b}
-    apply_merge(words, a, b)
+    apply_merge(index, words, key, a, b)
   end
   return merges
 end
