@@ -124,7 +124,7 @@ print("hard:     ", w_hard[1])
 three = attn.stack({w_soft[1], w_sparse[1], w_hard[1]})]],
       picture = function(env)
         return env.three, {rows = {"softmax", "sparsemax", "hard"},
-                           cols = {"k1", "k2", "k3", "k4", "k5"}, title = "three normalisations",
+                           cols = {"k1", "k2", "k3", "k4", "k5"}, title = {en = "three normalisations", zh = "三种归一化"},
                            annotate = true, vmin = 0, vmax = 1}
       end,
       exercise = {

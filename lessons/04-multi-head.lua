@@ -139,7 +139,7 @@ mha(X, {weights = true}) 返回输出以及每个头的权重，形状是 [heads
 print("weights:", table.concat(w:shape(), " x "))
 print("head 1:") show(w[1])]],
       picture = function(env)
-        return env.w[1], {rows = env.tokens, cols = env.tokens, title = "head 1: previous word",
+        return env.w[1], {rows = env.tokens, cols = env.tokens, title = {en = "head 1: previous word", zh = "头 1：前一个词"},
                           annotate = true, vmin = 0, vmax = 1}
       end,
     },
@@ -165,7 +165,7 @@ what the heads are for.]],
       code = [[print("head 2:") show(w[2])
 print("output (head 1 -> numbers 1-2, head 2 -> numbers 3-4):") show(y)]],
       picture = function(env)
-        return env.w[2], {rows = env.tokens, cols = env.tokens, title = "head 2: same word",
+        return env.w[2], {rows = env.tokens, cols = env.tokens, title = {en = "head 2: same word", zh = "头 2：同一个词"},
                           annotate = true, vmin = 0, vmax = 1}
       end,
       exercise = {
@@ -254,7 +254,7 @@ _, w_fresh = fresh(X, {weights = true})
 print("average of the two heads:") show(average)
 print("a random head:") show(w_fresh[1])]],
       picture = function(env)
-        return env.average, {rows = env.tokens, cols = env.tokens, title = "average of heads",
+        return env.average, {rows = env.tokens, cols = env.tokens, title = {en = "average of heads", zh = "各头平均"},
                              annotate = true, vmin = 0, vmax = 1}
       end,
     },

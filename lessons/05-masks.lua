@@ -46,7 +46,7 @@ _, w_causal = attn.F.scaled_dot_product_attention(X, X, X, {mask = keep, weights
 _, w_causal2 = attn.F.scaled_dot_product_attention(X, X, X, {causal = true, weights = true})
 print("mask and causal = true agree:", attn.allclose(w_causal, w_causal2, 1e-6))]],
       picture = function(env)
-        return env.w_causal, {rows = env.tokens, cols = env.tokens, title = "causal",
+        return env.w_causal, {rows = env.tokens, cols = env.tokens, title = {en = "causal", zh = "因果"},
                               annotate = true, vmin = 0, vmax = 1}
       end,
       exercise = {
@@ -162,7 +162,7 @@ print("weights of 天气 without the mask:", w_nomask[2][1])
 padded_tokens = {"天气", "不太好", "PAD", "PAD", "PAD"}]],
       picture = function(env)
         return env.w_pad[2], {rows = env.padded_tokens, cols = env.padded_tokens,
-                              title = "sentence 2, padding masked", annotate = true,
+                              title = {en = "sentence 2, padding masked", zh = "句子 2，遮住补齐部分"}, annotate = true,
                               vmin = 0, vmax = 1}
       end,
       exercise = {
@@ -230,7 +230,7 @@ _, w_cross = cross(tgt, {context = src, weights = true})
 w_cross = w_cross[1]                                    -- the only head: [5, 3]
 print("weights:", table.concat(w_cross:shape(), " x "))]=],
       picture = function(env)
-        return env.w_cross, {rows = env.target, cols = env.source, title = "cross-attention",
+        return env.w_cross, {rows = env.target, cols = env.source, title = {en = "cross-attention", zh = "交叉注意力"},
                              annotate = true, vmin = 0, vmax = 1}
       end,
       exercise = {
@@ -279,7 +279,7 @@ GPT 只保留了解码器的自注意力，BERT 只保留了编码器的自注�
 print("sentence 2, causal and padding:") print(w_both[2])]],
       picture = function(env)
         return env.w_both[2], {rows = env.padded_tokens, cols = env.padded_tokens,
-                               title = "causal * padding", annotate = true, vmin = 0, vmax = 1}
+                               title = {en = "causal * padding", zh = "因果 * 补齐"}, annotate = true, vmin = 0, vmax = 1}
       end,
     },
   },

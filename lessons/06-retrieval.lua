@@ -217,7 +217,7 @@ for j, w in ipairs(docs[1].words) do doc1_labels[j] = word_text(w) end
 print("row sums:", alpha:sum(2))]==],
       picture = function(env)
         return env.alpha, {rows = env.qwords, cols = env.doc1_labels,
-                           title = "query words -> document 1 (tau 0.1)"}
+                           title = {en = "query words -> document 1 (tau 0.1)", zh = "查询词 -> 文档 1（tau 0.1）"}}
       end,
       exercise = {
         ask = {en = "α(注意力 → 注意) in the three-word document, τ = 0.1:",
@@ -374,7 +374,7 @@ for place, s in ipairs(ranking) do
 end]==],
       picture = function(env)
         return env.M, {rows = env.doc_labels, cols = env.qwords,
-                       title = "m_i(d): attended match per document and query word"}
+                       title = {en = "m_i(d): attended match per document and query word", zh = "m_i(d)：每篇文档、每个查询词的注意力匹配"}}
       end,
     },
     { text = {

@@ -279,7 +279,7 @@ for i = 1, 6 do sample_rows[i] = test_set.text[i] end]==],
       picture = function(env)
         return env.sample_weights, {rows = env.sample_rows,
                                     cols = {"1", "2", "3", "4", "5", "6"},
-                                    title = "λ = (1, 1, 1): attention over word positions"}
+                                    title = {en = "λ = (1, 1, 1): attention over word positions", zh = "λ = (1, 1, 1)：各词位置上的注意力"}}
       end,
       exercise = {
         ask = {en = "Predict: with λ = (0, 1, 0), most attention goes to",
@@ -325,7 +325,7 @@ for s, lambda in ipairs(settings) do
 end]==],
       picture = function(env)
         return env.attn.tensor(env.mass_rows), {rows = env.setting_names, cols = env.kinds,
-                                                title = "attention mass per kind of word"}
+                                                title = {en = "attention mass per kind of word", zh = "每类词得到的注意力总量"}}
       end,
     },
     { text = {

@@ -205,7 +205,7 @@ positions = {}
 for i = 1, 16 do positions[i] = tostring(i) end]==],
       picture = function(env)
         return env.small_w, {rows = env.positions, cols = env.positions,
-                             title = "chunked attention, T = 16, C = 4"}
+                             title = {en = "chunked attention, T = 16, C = 4", zh = "分块注意力，T = 16，C = 4"}}
       end,
       exercise = {
         ask = {en = "Chunked weights' memory when T doubles:", zh = "T 翻倍时分块权重的内存："},
@@ -241,7 +241,7 @@ _, window_w = F.scaled_dot_product_attention(q, k, v, {window = 2, weights = tru
 print("keys seen by query 8:", window_w[8]:gt(0):sum():item())]==],
       picture = function(env)
         return env.window_w, {rows = env.positions, cols = env.positions,
-                              title = "local attention, window 2"}
+                              title = {en = "local attention, window 2", zh = "局部注意力，窗口 2"}}
       end,
     },
     { text = {

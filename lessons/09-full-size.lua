@@ -170,7 +170,7 @@ print("continued: " .. tok:decode(model:generate(ids, {max_new = 12, temperature
 last_layer = rec.attention[#rec.attention]:mean(1)]==],
       picture = function(env)
         return env.last_layer, {rows = env.labels, cols = env.labels,
-                                title = "last layer, mean of heads"}
+                                title = {en = "last layer, mean of heads", zh = "最后一层，各头平均"}}
       end,
     },
     { text = {
@@ -224,7 +224,7 @@ for l = 1, prev_scores:size(1) do layer_names[l] = "L" .. l end
 for h = 1, prev_scores:size(2) do head_names[h] = "H" .. h end]==],
       picture = function(env)
         return env.prev_scores, {rows = env.layer_names, cols = env.head_names, vmin = 0, vmax = 1,
-                                 title = "previous-token score per head"}
+                                 title = {en = "previous-token score per head", zh = "每个头的“前一个词”得分"}}
       end,
       exercise = {
         ask = {en = "Layer of the best previous-token head:", zh = "最佳“前一个词”头所在的层："},
@@ -281,7 +281,7 @@ copier_labels = {}
 for t = 1, T do copier_labels[t] = tostring(probe_ids[t]) end]==],
       picture = function(env)
         return env.copier_map, {rows = env.copier_labels, cols = env.copier_labels,
-                                title = "a trained previous-token head"}
+                                title = {en = "a trained previous-token head", zh = "训练出的“前一个词”头"}}
       end,
     },
     { text = {

@@ -213,7 +213,7 @@ before = last_attention(pretrained, probe.ids)
 print(probe.text)]==],
       picture = function(env)
         return env.before, {rows = env.probe_labels, cols = env.probe_labels,
-                            title = "before fine-tuning (last layer)"}
+                            title = {en = "before fine-tuning (last layer)", zh = "微调之前（最后一层）"}}
       end,
     },
     { text = {
@@ -337,7 +337,7 @@ end]==],
       picture = function(env)
         return env.change, {rows = env.probe_labels, cols = env.probe_labels,
                             colormap = "diverging", vmin = -env.change_scale,
-                            vmax = env.change_scale, title = "after - before fine-tuning"}
+                            vmax = env.change_scale, title = {en = "after - before fine-tuning", zh = "微调之后减之前"}}
       end,
     },
     { text = {

@@ -8,6 +8,7 @@
 --                 code = [[...]],             -- shown in a frame, then run with
 --                                             -- the learner's globals as _ENV
 --                 picture = function(env) return w, {rows=, cols=, title=} end,
+--                   (title: a string, or {en=, zh=} like the texts)
 --                 exercise = { ask = {en=, zh=}, kind = "number"|"tensor"|"choice",
 --                              answer = function(env) ... end,   -- computed, never typed
 --                              tol = 1e-3, choices = {en={...}, zh={...}},
@@ -409,8 +410,10 @@ function Run:show_picture(i, step)
   if ok and not attn.is_tensor(w) then
     ok, w = false, "picture: the function must return a 2-d tensor, got " .. type(w)
   end
+  opts = opts or {}
+  if type(opts.title) == "table" then opts.title = opts.title[self.lang] or opts.title.en end
   if ok then
-    ok, w = xpcall(self.picture, debug.traceback, self, w, opts or {}, i)
+    ok, w = xpcall(self.picture, debug.traceback, self, w, opts, i)
   end
   if not ok then self:error("picture", i, w) end
 end

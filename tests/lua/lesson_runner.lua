@@ -49,7 +49,7 @@ after_error = true]] },
     { text = {en = "third step text", zh = "第三步正文"},
       code = [[w = m:softmax(2)]],
       picture = function(env)
-        return env.w, {rows = {"a", "b"}, cols = {"c", "d"}, title = "pic"}
+        return env.w, {rows = {"a", "b"}, cols = {"c", "d"}, title = {en = "pic", zh = "图题"}}
       end,
       exercise = { ask = {en = "the sum of m", zh = "m 的和"}, kind = "number",
                    answer = function(env) return env.m:sum():item() end,
@@ -204,6 +204,7 @@ T.section("Chinese", function()
   T.ok(has(out, "第一步正文") and not has(out, "first step text"), "lang zh shows Chinese")
   T.ok(has(out, "第 1 课：测试课") and has(out, "练习") and has(out, "提示：把四个数加起来"),
        "the runner's own words are Chinese too")
+  T.ok(has(out, "图题") and not has(out, "pic"), "a picture's title {en=, zh=} is shown in Chinese")
   T.raises(function() attn.lesson.run("fixture", {lang = "fr"}) end, {"lang", "\"en\" or \"zh\""},
            "an unknown language")
 end)
