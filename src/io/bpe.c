@@ -29,6 +29,8 @@ typedef struct Merge {
     int32_t rank, merged;
 } Merge;
 
+#define EOT "<|endoftext|>"
+
 typedef struct HeapEntry {
     int32_t rank, pos, left, right;
 } HeapEntry;
@@ -41,6 +43,7 @@ struct Bpe {
     uint8_t *kind;      // 0: no such id, 1: byte-level, 2: added (key kept as is)
     int64_t size;       // largest id + 1
     int32_t byte_id[256];
+    int32_t eot_id;     // id of "<|endoftext|>", -1 when the vocabulary lacks it
     Merge *merges;
     size_t merge_cap;   // power of two
     StrMap cache;       // word -> index into cache_ids (count, then ids)
@@ -353,6 +356,8 @@ int bpe_new_from_memory(Bpe **out, const char *vocab_json, size_t vocab_len, con
         bpe_free(b);
         return st;
     }
+    if (!strmap_get(&b->vocab, EOT, sizeof EOT - 1, &b->eot_id))
+        b->eot_id = -1;
     *out = b;
     return AT_OK;
 }
@@ -533,7 +538,16 @@ static int encode_word(Bpe *b, TokIds *out, const char *w, size_t n) {
     return st;
 }
 
-int bpe_encode(Bpe *b, TokIds *out, const char *s, size_t len) {
+/* Where the next "<|endoftext|>" starts in s[0..len), or len. */
+static size_t find_eot(const char *s, size_t len) {
+    const size_t n = sizeof EOT - 1;
+    for (const char *p = s; (p = memchr(p, '<', len - (size_t)(p - s))); p++)
+        if (len - (size_t)(p - s) >= n && memcmp(p, EOT, n) == 0)
+            return (size_t)(p - s);
+    return len;
+}
+
+static int encode_plain(Bpe *b, TokIds *out, const char *s, size_t len) {
     size_t i = 0;
     while (i < len) {
         size_t n = bpe_pretoken(s + i, len - i);
@@ -541,6 +555,25 @@ int bpe_encode(Bpe *b, TokIds *out, const char *s, size_t len) {
         if (st)
             return st;
         i += n;
+    }
+    return AT_OK;
+}
+
+/* "<|endoftext|>" in the text is the special token itself, as in the
+   Hugging Face GPT-2 tokenizer, so a prompt can begin a document the way
+   the model saw documents begin in training. */
+int bpe_encode(Bpe *b, TokIds *out, const char *s, size_t len) {
+    if (b->eot_id < 0)
+        return encode_plain(b, out, s, len);
+    size_t i = 0;
+    while (i < len) {
+        size_t at = i + find_eot(s + i, len - i);
+        int st = encode_plain(b, out, s + i, at - i);
+        if (!st && at < len)
+            st = tokids_push(out, b->eot_id);
+        if (st)
+            return st;
+        i = at < len ? at + sizeof EOT - 1 : len;
     }
     return AT_OK;
 }

@@ -15,7 +15,9 @@
  * vocab.json keys are in GPT-2's byte-to-unicode alphabet (printable
  * characters stand for themselves, the other bytes for U+0100..U+0143); a
  * key with a character outside that alphabet is kept as an added token: it
- * decodes to its own UTF-8 text and BPE never produces it. Every merge must
+ * decodes to its own UTF-8 text and BPE never produces it. The text
+ * "<|endoftext|>" encodes to that token's id when the vocabulary has it
+ * (as Hugging Face's GPT-2 tokenizer does), never to its characters. Every merge must
  * name two tokens of the vocabulary whose concatenation is one too (as the
  * Hugging Face tokenizers library requires); a repeated merge keeps its
  * last rank, as encoder.py's dict does. A cache remembers short words.

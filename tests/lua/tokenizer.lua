@@ -115,6 +115,12 @@ T.section("bpe", function()
   T.is(tok:labels(" hello\n"), {" hello", "\\n"}, "labels of a string")
   T.is(tok:decode({NI}), "你", "a vocab token holding a whole character decodes to it")
   T.is(tok:decode({256 + #extra - 1}), "<|endoftext|>", "decode of the end-of-text token")
+  local EOT = 256 + #extra - 1
+  T.is(tok:encode("<|endoftext|>hi<|endoftext|><|endoftext|>"), {EOT, 104, 105, EOT, EOT},
+       "<|endoftext|> in the text is the special token (as Hugging Face's GPT-2 tokenizer)")
+  T.is(tok:encode("hi<|endoftext"), {104, 105, 60, 124, 101, 110, 100, 111, 102, 116, 101, 120, 116},
+       "an unfinished <|endoftext is plain text")
+  T.is(tok:decode(tok:encode("a<|endoftext|>b")), "a<|endoftext|>b", "and decodes back")
   -- round trips, including random bytes (Lua's generator, seeded)
   local texts = {"", "Hello, world! It's 2024.", "  a  b   ", "\n\n\t", "café 你好 👋🏽",
                  "bad \xFF\xC3( utf8 \xE4\xBD"}
