@@ -187,7 +187,7 @@ else
          ("model.safetensors is %.1f MB (at most 20)"):format(size / 2 ^ 20))
 
     -- round trips: the whole corpus, the lessons' sentences, odd text
-    for _, file in ipairs({"poems-zh.txt", "kjv-en.txt"}) do
+    for _, file in ipairs({"poems-zh.txt", "kjv-en.txt", "sayings-zh.txt", "wordnet-en.txt"}) do
       local text = read(src .. "/data/corpus/" .. file)
       T.ok(text and tok:decode(tok:encode(text)) == text, file .. " round-trips")
     end
