@@ -1,7 +1,7 @@
 -- tools/pretrain.lua: trains the small GPT shipped in data/models/mini/.
 --
 --   ./attnlab tools/pretrain.lua [--out DIR] [--steps N] [--eval-every N]
---                                [--minutes M] [--warmup-repeats N]
+--                                [--minutes M] [--warmup-repeats N] [--init DIR]
 -- (`make pretrain` runs it with the defaults). Run from the top of the
 -- source tree. It reads data/corpus/ (see tools/corpus.sh and data/README.md),
 -- builds the byte-level BPE tokenizer (tools/bpe.lua), then trains with
@@ -10,15 +10,21 @@
 -- saved into DIR (each file written to a temporary name and renamed), so a
 -- run stopped at any moment still leaves the best model so far. --minutes
 -- stops early at a chunk boundary once that much wall time has passed;
--- --warmup-repeats N gives the first N batches random repeated spans only.
+-- --warmup-repeats N gives the first N batches random repeated spans only;
+-- --init DIR starts from the weights of a model this script saved before
+-- (a second stage with other settings, or a run stopped early).
 --
--- Training windows are 128 tokens of the two corpora (Chinese poems and the
--- King James Bible, drawn half and half), documents joined by <|endoftext|>.
--- A quarter of the windows repeat a span of text (the span, then the same
--- span again, then what followed it), and a fifth repeat a span of random
--- tokens until the window is full: predicting a second copy is easy for a
--- model that looks back at what came after the earlier occurrence of the
--- current token, which is the induction pattern the lessons point at.
+-- Training windows are 128 tokens of the two languages (Chinese poems and
+-- sayings; WordNet's definitions and examples and six books of the King
+-- James Bible; drawn half and half), documents joined by <|endoftext|>, and
+-- every window starts with <|endoftext|>: a fixed first token gives the
+-- heads a place to rest when nothing else is worth looking at (the
+-- first-token "sink" the lessons show). A quarter of the windows repeat a
+-- span of text (the span, then the same span again, then what followed
+-- it), and a fifth repeat a span of random tokens until the window is
+-- full: predicting a second copy is easy for a model that looks back at
+-- what came after the earlier occurrence of the current token, which is
+-- the induction pattern the lessons point at.
 
 local attn = require "attn"
 local bpe = dofile("tools/bpe.lua")
@@ -26,15 +32,15 @@ local bpe = dofile("tools/bpe.lua")
 local HP = {                     -- recorded in DIR/training.json and data/README.md
   n_layer = 4, n_head = 4, d_model = 128, ctx = 128, dropout = 0,
   batch = 16, lr = 2e-3, min_lr = 1e-4, warmup = 100, weight_decay = 0.05, clip = 1.0,
-  english_merges = 1200, repeat_fraction = 0.25, random_repeat_fraction = 0.2,
-  dev_every = 10, seed = 1234,
+  english_merges = 1500, min_char_count = 3, repeat_fraction = 0.25, random_repeat_fraction = 0.2,
+  dev_every = 10, dev_windows = 96, seed = 1234,
 }
 
 -- ---- command line ---------------------------------------------------------------
 
 local function options(argv)
-  local o = {out = "data/models/mini", steps = 2400, eval_every = 100, minutes = nil,
-             warmup_repeats = 0}
+  local o = {out = "data/models/mini", steps = 8000, eval_every = 250, minutes = nil,
+             warmup_repeats = 0, init = nil}
   local i = 1
   while i <= #argv do
     local k, v = argv[i], argv[i + 1]
@@ -43,9 +49,10 @@ local function options(argv)
     elseif k == "--eval-every" then o.eval_every = math.tointeger(tonumber(v))
     elseif k == "--minutes" then o.minutes = tonumber(v)
     elseif k == "--warmup-repeats" then o.warmup_repeats = math.tointeger(tonumber(v))
+    elseif k == "--init" then o.init = v
     else error("pretrain: unknown argument " .. tostring(k) ..
                " (known: --out DIR, --steps N, --eval-every N, --minutes M, " ..
-               "--warmup-repeats N)", 0) end
+               "--warmup-repeats N, --init DIR)", 0) end
     if v == nil then error("pretrain: " .. k .. " needs a value", 0) end
     i = i + 2
   end
@@ -72,11 +79,18 @@ local function documents(text)
   return docs
 end
 
--- Every character the tokenizer should keep whole: the corpora's, the
--- sentiment set's and those of the lessons' worked examples.
+-- Every character the tokenizer should keep whole: those the corpora use
+-- at least min_char_count times (a rarer one is left to its bytes, which
+-- the model could not learn much about anyway), every one of the
+-- sentiment set and of the lessons' worked examples.
 local function wanted_chars(corpora)
-  local set = {}
-  for _, text in ipairs(corpora) do bpe.chars_of(text, set) end
+  local count, set = {}, {}
+  for _, text in ipairs(corpora) do
+    for _, cp in utf8.codes(text) do count[cp] = (count[cp] or 0) + 1 end
+  end
+  for cp, n in pairs(count) do
+    if n >= HP.min_char_count then set[utf8.char(cp)] = true end
+  end
   for _, split in ipairs({"train", "dev", "test"}) do
     bpe.chars_of(read("data/sentiment/" .. split .. ".tsv"), set)
   end
@@ -153,15 +167,16 @@ local function training_window(stream, n)
 end
 
 -- warmup_repeats: the first batches hold random repeated spans only.
-local function sampler(streams_by_lang, warmup_repeats)
+local function sampler(streams_by_lang, warmup_repeats, eot)
   local T, B, drawn = HP.ctx, HP.batch, 0
   return function()
     local x, y = {}, {}
     drawn = drawn + 1
     for b = 1, B do
       local stream = streams_by_lang[b % 2 + 1]            -- half Chinese, half English
-      local w = drawn <= warmup_repeats and random_repeated_window(stream, T + 1)
-                or training_window(stream, T + 1)
+      local w = drawn <= warmup_repeats and random_repeated_window(stream, T)
+                or training_window(stream, T)
+      table.insert(w, 1, eot)
       x[b] = table.move(w, 1, T, 1, {})
       for t = 1, T do y[(b - 1) * T + t] = w[t + 1] + 1 end  -- classes are 1-based
     end
@@ -169,10 +184,11 @@ local function sampler(streams_by_lang, warmup_repeats)
   end
 end
 
--- The dev set, fixed once: consecutive windows over each dev stream, and
--- as many again made of a window's first half twice, so that the dev loss
--- (which picks the step that is kept) rewards looking back as well.
-local function dev_batches(dev_streams)
+-- The dev set, fixed once: dev_windows windows spread evenly over each
+-- dev stream, each after <|endoftext|>, and as many again made of a
+-- window's first half twice, so that the dev loss (which picks the step
+-- that is kept) rewards looking back as well.
+local function dev_batches(dev_streams, eot)
   local T, list, x, y = HP.ctx, {}, {}, {}
   local function flush()
     if #x > 0 then list[#list + 1] = {x = x, y = attn.tensor(y)} end
@@ -184,12 +200,13 @@ local function dev_batches(dev_streams)
     if #x == HP.batch then flush() end
   end
   for _, s in ipairs(dev_streams) do
-    for start = 1, #s - T, T do
-      local w = table.move(s, start, start + T, 1, {})
+    local stride = math.max(T, (#s - T) // HP.dev_windows)
+    for start = 1, #s - T, stride do
+      local w = table.move(s, start, start + T - 1, 2, {eot})
       add(w)
       local half = T // 2
-      local twice = table.move(w, 1, half, 1, {})
-      table.move(w, 1, T + 1 - half, half + 1, twice)
+      local twice = table.move(w, 1, half + 1, 1, {})
+      table.move(w, 2, T + 1 - half, half + 2, twice)
       add(twice)
     end
   end
@@ -208,25 +225,25 @@ end
 -- best head's mean weight on the previous token, on the first token, and
 -- (in the second copy) on the token after the earlier occurrence, plus the
 -- loss on each copy.
-local function probe_sequence(stream, n)
+local function probe_sequence(stream, n, eot)
   local pool, seen = {}, {}
   for _, id in ipairs(stream) do
     if not seen[id] then seen[id], pool[#pool + 1] = true, id end
     if #pool == 4 * n then break end
   end
-  local seq = {}
-  for i = 1, n do seq[i] = table.remove(pool, math.random(#pool)) end
-  for i = 1, n do seq[n + i] = seq[i] end
+  local seq = {eot}
+  for i = 1, n do seq[i + 1] = table.remove(pool, math.random(#pool)) end
+  for i = 1, n do seq[n + i + 1] = seq[i + 1] end
   return seq
 end
 
-local function best_head(rec, from, key_of)
+local function best_head(rec, from, key_of, to)
   local top = 0
   for _, w in ipairs(rec.attention) do
     local tw = w:table()
     for h = 1, #tw do
       local sum, count = 0, 0
-      for t = from, #tw[h] do sum, count = sum + tw[h][t][key_of(t)], count + 1 end
+      for t = from, to or #tw[h] do sum, count = sum + tw[h][t][key_of(t)], count + 1 end
       top = math.max(top, sum / count)
     end
   end
@@ -234,7 +251,7 @@ local function best_head(rec, from, key_of)
 end
 
 local function probe(m, seq)
-  local n = #seq // 2
+  local n = #seq // 2                 -- seq: <|endoftext|>, n tokens, the same n again
   local logits, rec = attn.no_grad(function() return m:forward(seq, {record = true}) end)
   local function copy_loss(from, to)
     local y = {}
@@ -243,8 +260,8 @@ local function probe(m, seq)
   end
   return {previous = best_head(rec, 2, function(t) return t - 1 end),
           first = best_head(rec, 8, function() return 1 end),
-          induction = best_head(rec, n + 2, function(t) return t - n + 1 end),
-          loss_first_copy = copy_loss(1, n - 1), loss_second_copy = copy_loss(n + 1, 2 * n - 1)}
+          induction = best_head(rec, n + 2, function(t) return t - n + 1 end, 2 * n),
+          loss_first_copy = copy_loss(2, n), loss_second_copy = copy_loss(n + 2, 2 * n)}
 end
 
 -- ---- training ----------------------------------------------------------------------
@@ -317,7 +334,8 @@ local function main(argv)
   attn.seed(HP.seed)
   math.randomseed(HP.seed)
   attn._io.mkdir(o.out)
-  local zh, en = read("data/corpus/poems-zh.txt"), read("data/corpus/kjv-en.txt")
+  local zh = read("data/corpus/poems-zh.txt") .. "%\n" .. read("data/corpus/sayings-zh.txt")
+  local en = read("data/corpus/kjv-en.txt") .. "%\n" .. read("data/corpus/wordnet-en.txt")
   local t0 = attn.clock()
   local tok, V = build_tokenizer(o.out, zh, en)
   local eot = V - 1
@@ -328,10 +346,16 @@ local function main(argv)
 
   local m = attn.models.gpt{vocab = V, ctx = HP.ctx, n_layer = HP.n_layer, n_head = HP.n_head,
                             d_model = HP.d_model, dropout = HP.dropout}
+  if o.init then
+    -- the same tokenizer is rebuilt every time, so the weights fit
+    local from = attn.models.load(o.init)
+    m:load_state_dict(from:state_dict())
+    print("starting from the weights in " .. o.init)
+  end
   print(("model: %d parameters"):format(m:num_parameters()))
-  local data = {train = sampler({zh_train, en_train}, o.warmup_repeats)}
-  data.dev, data.dev_steps = dev_batches({zh_dev, en_dev})
-  data.probe = probe_sequence(zh_dev, 40)
+  local data = {train = sampler({zh_train, en_train}, o.warmup_repeats, eot)}
+  data.dev, data.dev_steps = dev_batches({zh_dev, en_dev}, eot)
+  data.probe = probe_sequence(zh_dev, 40, eot)
   train_in_chunks(m, o, data)
 end
 
