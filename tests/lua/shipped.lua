@@ -212,13 +212,16 @@ else
     T.ok(loss < 0.6 * math.log(c.vocab),
          ("loss on a famous poem %.2f nats, chance %.2f"):format(loss, math.log(c.vocab)))
 
-    -- learned attention, from the recorded weights on a poem of the corpus:
-    -- some head favours the previous token beyond uniform attention (1/t at
-    -- query t), which an untrained model does not. The model has no clear
-    -- previous-token head, no first-token sink and no induction head
-    -- (data/README.md gives the figures), so none is asserted here.
-    local poem = tok:encode("《静夜思》\n作者：李白\n床前明月光，疑是地上霜。\n" ..
+    -- learned attention, from the recorded weights on a poem of the corpus
+    -- after <|endoftext|> (every training window began so): some head
+    -- favours the previous token beyond uniform attention (1/t at query t),
+    -- and some head puts most of its weight on the first token (a sink),
+    -- which an untrained model does not. It has no clear previous-token head
+    -- and no induction head (data/README.md gives the figures), so neither
+    -- is asserted here.
+    local poem = tok:encode("<|endoftext|>《静夜思》\n作者：李白\n床前明月光，疑是地上霜。\n" ..
                             "举头望明月，低头思故乡。\n")
+    T.is(poem[1], c.vocab - 1, "<|endoftext|> in the text is the special token")
     local _, rec = attn.no_grad(function() return m:forward(poem, {record = true}) end)
     local prev, prev_at = best(head_scores(rec, 2, function(t) return t - 1 end))
     local uniform = 0
@@ -226,6 +229,11 @@ else
     uniform = uniform / (#poem - 1)
     T.ok(prev > 1.5 * uniform, ("%s gives the previous token a mean weight of %.2f; " ..
          "uniform attention would give %.2f"):format(prev_at, prev, uniform))
+    local sentence = tok:encode("<|endoftext|>今天天气怎么样？不太好。")
+    _, rec = attn.no_grad(function() return m:forward(sentence, {record = true}) end)
+    local sink, sink_at = best(head_scores(rec, 2, function() return 1 end))
+    T.ok(sink > 0.5, ("%s gives the first token a mean weight of %.2f (a sink: more " ..
+         "than half)"):format(sink_at, sink))
   end)
 end
 
