@@ -137,14 +137,17 @@ gpt2_fp16_mib = gpt_params(gpt2_config) * 2 / 2^20]==],
     },
     { text = {
         en = [[
-The shipped model: a small GPT pretrained by attnlab on classical Chinese poetry
-and English prose (data/README.md tells how). It reads any text, Chinese one
-character per token. Set my_sentence to your own sentence and press r to run
-this step again; the picture is the last layer, its heads averaged.]],
+The shipped model: a small GPT pretrained by attnlab on Chinese poems and
+sayings and on English dictionary examples and prose (data/README.md tells
+how). It reads any text, Chinese one character per token. Every text it was
+trained on began with the token <|endoftext|>, so your sentence gets one in
+front too. Set my_sentence to your own sentence and press r to run this step
+again; the picture is the last layer, its heads averaged.]],
         zh = [[
-自带的模型：attnlab 在中国古典诗词和英文散文上预训练的一个小 GPT（训练方法见
-data/README.md）。它能读任何文本，中文一个字一个词元。把 my_sentence 设成你自己的
-句子，按 r 重新运行这一步；图中是最后一层、各头平均后的注意力。]],
+自带的模型：attnlab 在中文诗词、格言和英文词典例句、散文上预训练的一个小 GPT（训练
+方法见 data/README.md）。它能读任何文本，中文一个字一个词元。它训练时读的每段文本都以
+词元 <|endoftext|> 开头，所以你的句子前面也加上一个。把 my_sentence 设成你自己的句子，
+按 r 重新运行这一步；图中是最后一层、各头平均后的注意力。]],
       },
       code = [==[
 model_name = lesson_model or attn.models.list()[1]
@@ -155,7 +158,7 @@ print(string.format("%s: %d layers x %d heads, d = %d, context %d, vocabulary %d
                     model_name, c.n_layer, c.n_head, c.d_model, c.ctx, c.vocab,
                     model:num_parameters()))
 my_sentence = my_sentence or "今天天气怎么样？不太好。"
-ids = tok:encode(my_sentence)
+ids = tok:encode("<|endoftext|>" .. my_sentence)
 labels = tok:labels(ids)
 logits, rec = attn.no_grad(function() return model:forward(ids, {record = true}) end)
 local p = logits[#ids]:softmax(1):table()
@@ -172,6 +175,71 @@ last_layer = rec.attention[#rec.attention]:mean(1)]==],
         return env.last_layer, {rows = env.labels, cols = env.labels,
                                 title = {en = "last layer, mean of heads", zh = "最后一层，各头平均"}}
       end,
+    },
+    { text = {
+        en = [[
+Look down the first column of that map. Many heads put most of their weight on
+the very first token, <|endoftext|>, which means nothing at all: an attention
+sink (Xiao et al., 2023). A head's weights must add up to 1, so a head that
+finds nothing worth reading in this sentence still has to put its weight
+somewhere, and the model learns one fixed, harmless place to park it. Its value
+vector is small or ignored downstream, so parking there changes little. (This
+is also why the document prepends <|endoftext|>: without a fixed first token,
+the sink lands on whatever word comes first.)
+
+The first-token score of a head is its mean weight on key 1:
+
+    score(l, h) = mean over t ≥ 2 of w_lh[t, 1]
+
+Exercise: how many of the model's heads give the first token more than half of
+their weight?]],
+        zh = [[
+顺着那张图的第一列往下看。很多头把大部分权重放在最前面的词元 <|endoftext|> 上，而它
+本身毫无意义：这叫注意力汇聚点（attention sink，Xiao 等，2023）。一个头的权重加起来
+必须等于 1，所以在这句话里找不到值得读的内容时，它也得把权重放在某个地方；模型学会了
+一个固定、无害的“停车位”。这个位置的值向量很小，或者在后面被忽略，所以停在那里几乎
+不改变什么。（这也是为什么要在句子前加 <|endoftext|>：没有固定的第一个词元，汇聚点
+就会落在碰巧排第一的词上。）
+
+一个头的“第一个词”得分，是它在键 1 上的平均权重：
+
+    score(l, h) = t ≥ 2 时 w_lh[t, 1] 的平均
+
+练习：模型里有多少个头把一半以上的权重给了第一个词元？]],
+      },
+      code = [==[
+-- pattern: a [T, T] 0/1 matrix of where a kind of head should look
+function head_scores(record, pattern, scored)
+  local rows = {}
+  for l, w in ipairs(record.attention) do                  -- w: [heads, T, T]
+    rows[l] = ((w * pattern):sum(3):sum(2) / scored):table()
+  end
+  return attn.tensor(rows)                                 -- [layers, heads]
+end
+local T = #ids
+local first = attn.zeros(T, T)
+for t = 2, T do first:set(t, 1, 1) end
+sink_scores = head_scores(rec, first, T - 1)
+sinks = sink_scores:gt(0.5):sum():item()
+print(string.format("%d of %d heads give the first token more than half of their weight",
+                    sinks, sink_scores:numel()))
+layer_names, head_names = {}, {}
+for l = 1, sink_scores:size(1) do layer_names[l] = "L" .. l end
+for h = 1, sink_scores:size(2) do head_names[h] = "H" .. h end]==],
+      picture = function(env)
+        return env.sink_scores, {rows = env.layer_names, cols = env.head_names, vmin = 0, vmax = 1,
+                                 title = {en = "first-token score per head",
+                                          zh = "每个头的“第一个词”得分"}}
+      end,
+      exercise = {
+        ask = {en = "Heads with more than half their weight on the first token:",
+               zh = "一半以上权重在第一个词元上的头数："},
+        kind = "number",
+        answer = function(env) return env.sinks end,
+        tol = 0,
+        hint = {en = "count the cells of the picture brighter than 0.5",
+                zh = "数一数图中亮度超过 0.5 的格子"},
+      },
     },
     { text = {
         en = [[
@@ -198,14 +266,6 @@ Exercise: which layer holds the head with the highest previous-token score?]],
 练习：得分最高的“前一个词”头在第几层？]],
       },
       code = [==[
--- pattern: a [T, T] 0/1 matrix of where a kind of head should look
-function head_scores(record, pattern, scored)
-  local rows = {}
-  for l, w in ipairs(record.attention) do                  -- w: [heads, T, T]
-    rows[l] = ((w * pattern):sum(3):sum(2) / scored):table()
-  end
-  return attn.tensor(rows)                                 -- [layers, heads]
-end
 function best_head(scores)
   local flat = scores:reshape(-1):argmax():item()          -- 1-based over layers x heads
   local H = scores:size(2)
@@ -218,10 +278,7 @@ prev_scores = head_scores(rec, prev, T - 1)
 prev_layer, prev_head = best_head(prev_scores)
 local uniform = 0                        -- the score of a head that looks evenly at t keys
 for t = 2, T do uniform = uniform + 1 / t / (T - 1) end
-print(string.format("a head spreading evenly would score %.2f", uniform))
-layer_names, head_names = {}, {}
-for l = 1, prev_scores:size(1) do layer_names[l] = "L" .. l end
-for h = 1, prev_scores:size(2) do head_names[h] = "H" .. h end]==],
+print(string.format("a head spreading evenly would score %.2f", uniform))]==],
       picture = function(env)
         return env.prev_scores, {rows = env.layer_names, cols = env.head_names, vmin = 0, vmax = 1,
                                  title = {en = "previous-token score per head", zh = "每个头的“前一个词”得分"}}
@@ -237,17 +294,18 @@ for h = 1, prev_scores:size(2) do head_names[h] = "H" .. h end]==],
     { text = {
         en = [[
 How strong was that head? Compare it with a head that spreads evenly (the line
-above the picture). The shipped model was trained for half an hour on two busy
-cores, and its heads are still diffuse: data/README.md measures it. A clear
-previous-token head does form quickly when the task demands one. Below, a
+above the picture). The shipped model has no clear previous-token head yet:
+its best gives the previous token about a fifth of its weight (data/README.md
+measures it and tells what was tried). A clear previous-token head does form
+quickly when the task demands one. Below, a
 one-layer GPT is trained for 150 steps (a fraction of a second) to output, at
 every position, the token before it; only attention can fetch that token. Its
 head's score, by the same head_scores, approaches 1, and its map is the
 sub-diagonal.]],
         zh = [[
-刚才那个头有多强？和均匀分布的头比一比（图上方那一行）。自带的模型只在两个繁忙的核上
-训练了半个小时，它的注意力头还很分散：data/README.md 里有测量结果。当任务需要时，清晰的
-“前一个词”头会很快形成。下面训练一个单层 GPT，150 步（不到一秒），让它在每个位置输出
+刚才那个头有多强？和均匀分布的头比一比（图上方那一行）。自带的模型还没有清晰的
+“前一个词”头：最好的那个也只把大约五分之一的权重给前一个词（data/README.md 里有测量
+结果，以及尝试过的办法）。当任务需要时，清晰的“前一个词”头会很快形成。下面训练一个单层 GPT，150 步（不到一秒），让它在每个位置输出
 前一个词元——只有注意力能把那个词元取过来。用同一个 head_scores 计算，它的头的得分接近 1，
 权重图就是那条下对角线。]],
       },

@@ -203,7 +203,7 @@ local have_shipped = read_or_nil(shipped .. "/config.json") ~= nil
 -- to call (a random model's heads are all alike).
 local function best_previous_layer(dir, sentence)
   local m, tok = attn.models.load(dir)
-  local ids = tok:encode(sentence)
+  local ids = tok:encode("<|endoftext|>" .. sentence)
   local _, rec = attn.no_grad(function() return m:forward(ids, {record = true}) end)
   local best, best_layer, second = -1, nil, -1
   for l, w in ipairs(rec.attention) do
@@ -223,18 +223,40 @@ local function best_previous_layer(dir, sentence)
   return best_layer
 end
 
+-- How many heads give key 1 more than half of their weight (mean over
+-- queries t >= 2), by plain loops; nil when a head sits within 1e-3 of the
+-- line, where rounding could tip the count either way.
+local function sink_count(dir, sentence)
+  local m, tok = attn.models.load(dir)
+  local ids = tok:encode("<|endoftext|>" .. sentence)
+  local _, rec = attn.no_grad(function() return m:forward(ids, {record = true}) end)
+  local count = 0
+  for _, w in ipairs(rec.attention) do
+    for _, head in ipairs(w:table()) do
+      local sum = 0
+      for t = 2, #ids do sum = sum + head[t][1] end
+      local score = sum / (#ids - 1)
+      if math.abs(score - 0.5) < 1e-3 then return nil end
+      if score > 0.5 then count = count + 1 end
+    end
+  end
+  return count
+end
+
 -- lesson 9: one block of width d holds 12 d^2 + 13 d parameters; GPT-2
--- small's 124,439,808 parameters in float16 take 2 bytes each; the best
--- previous-token layer comes from the loops above; an induction head looks
--- from query n + i at key i + 1: from 25 with n = 20, key 6
+-- small's 124,439,808 parameters in float16 take 2 bytes each; the sink
+-- count and the best previous-token layer come from the loops above; an
+-- induction head looks from query n + i at key i + 1: from 25 with n = 20,
+-- key 6
 local function lesson9_answers(dir)
-  return {12 * 768 * 768 + 13 * 768, 124439808 * 2 / 2 ^ 20,
-          best_previous_layer(dir, "今天天气怎么样？不太好。"), 6}
+  local sentence = "今天天气怎么样？不太好。"
+  return {12 * 768 * 768 + 13 * 768, 124439808 * 2 / 2 ^ 20, sink_count(dir, sentence),
+          best_previous_layer(dir, sentence), 6}
 end
 
 T.section("lesson 9 on a stand-in model", function()
   check_lesson(9, "09-full-size.lua", lesson9_answers(standin),
-               {exercises = 4, name = "lesson 9 (stand-in)",
+               {exercises = 5, name = "lesson 9 (stand-in)",
                 globals = {lesson_model = standin, lesson_quick = true}})
 end)
 
@@ -259,7 +281,7 @@ if have_shipped then
   T.section("lessons 9 and 10 on the shipped model", function()
     -- the full-size models are built in one language only (seconds and 1 GB)
     check_lesson(9, "09-full-size.lua", lesson9_answers(shipped),
-                 {exercises = 4, globals_by_lang = {zh = {lesson_quick = true}}})
+                 {exercises = 5, globals_by_lang = {zh = {lesson_quick = true}}})
     check_lesson(10, "10-fine-tuning.lua", lesson10_answers(),
                  {exercises = 3, name = "lesson 10 (shortened)", globals = {lesson_quick = true}})
   end)
