@@ -182,10 +182,11 @@ Look down the first column of that map. Many heads put most of their weight on
 the very first token, <|endoftext|>, which means nothing at all: an attention
 sink (Xiao et al., 2023). A head's weights must add up to 1, so a head that
 finds nothing worth reading in this sentence still has to put its weight
-somewhere, and the model learns one fixed, harmless place to park it. Its value
-vector is small or ignored downstream, so parking there changes little. (This
-is also why the document prepends <|endoftext|>: without a fixed first token,
-the sink lands on whatever word comes first.)
+somewhere, and the model learns one fixed, harmless place to park it: what a
+head reads from a token that is always the same tells the next layer nothing
+new, so parking there changes little. (This is also why we put <|endoftext|>
+in front: without a fixed first token, the sink lands on whatever word comes
+first.)
 
 The first-token score of a head is its mean weight on key 1:
 
@@ -197,9 +198,9 @@ their weight?]],
 顺着那张图的第一列往下看。很多头把大部分权重放在最前面的词元 <|endoftext|> 上，而它
 本身毫无意义：这叫注意力汇聚点（attention sink，Xiao 等，2023）。一个头的权重加起来
 必须等于 1，所以在这句话里找不到值得读的内容时，它也得把权重放在某个地方；模型学会了
-一个固定、无害的“停车位”。这个位置的值向量很小，或者在后面被忽略，所以停在那里几乎
-不改变什么。（这也是为什么要在句子前加 <|endoftext|>：没有固定的第一个词元，汇聚点
-就会落在碰巧排第一的词上。）
+一个固定、无害的“停车位”：从一个永远相同的词元那里读到的东西，不会告诉下一层任何新
+信息，所以停在那里几乎不改变什么。（这也是为什么我们在句子前加 <|endoftext|>：没有
+固定的第一个词元，汇聚点就会落在碰巧排第一的词上。）
 
 一个头的“第一个词”得分，是它在键 1 上的平均权重：
 
