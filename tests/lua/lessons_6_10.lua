@@ -139,13 +139,17 @@ T.section("lesson 8", function()
 end)
 
 -- ---- handouts --------------------------------------------------------------------------
-T.section("handouts of lessons 6 and 8", function()
+T.section("handouts of lessons 6 to 10", function()
   local dir = tmp .. "/handouts"
-  for _, case in ipairs({{6, "06-retrieval", 2}, {8, "08-long-sequences", 2}}) do
+  for _, case in ipairs({{6, "06-retrieval", 2}, {7, "07-multitask", 2},
+                         {8, "08-long-sequences", 2}, {9, "09-full-size", 5},
+                         {10, "10-fine-tuning", 2}}) do
     local id, stem, figures = case[1], case[2], case[3]
     for _, lang in ipairs({"en", "zh"}) do
+      -- lesson_quick: the shortened runs of lessons 9 and 10 draw the same figures
       local p = assert(io.popen(("cd %q && %q --headless -e %q 2>&1"):format(tmp, bin,
-        ("print(attn.lesson.export(%d, {lang = %q, dir = %q}))"):format(id, lang, dir))))
+        ("lesson_quick = true; print(attn.lesson.export(%d, {lang = %q, dir = %q}))"):format(
+          id, lang, dir))))
       local out = p:read("a")
       p:close()
       local md = read_or_nil(dir .. "/" .. stem .. "." .. lang .. ".md") or ""
