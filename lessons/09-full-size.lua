@@ -295,18 +295,16 @@ print(string.format("a head spreading evenly would score %.2f", uniform))]==],
     { text = {
         en = [[
 How strong was that head? Compare it with a head that spreads evenly (the line
-above the picture). The shipped model has no clear previous-token head yet:
-its best gives the previous token about a fifth of its weight (data/README.md
-measures it and tells what was tried). A clear previous-token head does form
-quickly when the task demands one. Below, a
+above the picture; data/README.md measures the shipped model's heads on
+random probes too). A previous-token head forms quickly when the task
+demands one. Below, a
 one-layer GPT is trained for 150 steps (a fraction of a second) to output, at
 every position, the token before it; only attention can fetch that token. Its
 head's score, by the same head_scores, approaches 1, and its map is the
 sub-diagonal.]],
         zh = [[
-刚才那个头有多强？和均匀分布的头比一比（图上方那一行）。自带的模型还没有清晰的
-“前一个词”头：最好的那个也只把大约五分之一的权重给前一个词（data/README.md 里有测量
-结果，以及尝试过的办法）。当任务需要时，清晰的“前一个词”头会很快形成。下面训练一个单层 GPT，150 步（不到一秒），让它在每个位置输出
+刚才那个头有多强？和均匀分布的头比一比（图上方那一行；data/README.md 里还有自带模型
+在随机探针上的测量结果）。当任务需要时，“前一个词”头会很快形成。下面训练一个单层 GPT，150 步（不到一秒），让它在每个位置输出
 前一个词元——只有注意力能把那个词元取过来。用同一个 head_scores 计算，它的头的得分接近 1，
 权重图就是那条下对角线。]],
       },
@@ -347,65 +345,79 @@ for t = 1, T do copier_labels[t] = tostring(probe_ids[t]) end]==],
         en = [[
 An induction head completes patterns: having seen "... A B ... A", it looks from
 the second A at the B that followed the first A, and the model predicts B. The
-clean test is a random sequence of n tokens written twice. From position n + i
-(the second copy of token i) an induction head looks at position i + 1.
+clean test is a random sequence of n tokens written twice (after <|endoftext|>,
+at position 1). From query position q in the second copy, an induction head
+looks at key position q - n + 1: the token after the first copy.
 
 Below: 20 random tokens repeated, the induction score of every head (the mean
 weight on that stripe), and the model's loss on each half. A model with
 induction heads predicts the second copy far better than the first, which it
 cannot predict at all: it is random. Induction heads appear late in training,
-in a sudden "phase change" (Olsson et al. 2022); the shipped model has not
-reached it, so expect a faint stripe at best. GPT-2 small has clear ones in
-its middle layers: run this step with lesson_model = "gpt2" (see the last step).
+in a sudden "phase change" (Olsson et al. 2022). The shipped model went
+through it after about 9,000 steps of its pretraining, in a second stage
+(data/README.md shows the probe before and after), so its stripe should be
+plain to see. GPT-2 small has many more, in its middle layers: run this step
+with lesson_model = "gpt2" (see the last step).
 
 Exercise: with n = 20, which key position does an induction head look at from
 query position 25?]],
         zh = [[
 归纳头（induction head）负责补全模式：见过“… A B … A”之后，它从第二个 A 出发去看第一个
-A 后面的 B，于是模型预测出 B。最干净的测试是把 n 个随机词元写两遍。从位置 n + i（第 i 个
-词的第二次出现）出发，归纳头会看位置 i + 1。
+A 后面的 B，于是模型预测出 B。最干净的测试是把 n 个随机词元写两遍（前面是位置 1 的
+<|endoftext|>）。从第二遍里的查询位置 q 出发，归纳头会看键位置 q - n + 1：第一遍里
+那个词后面的词。
 
 下面：20 个随机词元重复一遍，计算每个头的归纳得分（这条斜带上的平均权重），以及模型
 在前后两半上的损失。有归纳头的模型对第二遍的预测远好于第一遍——第一遍是随机的，
-根本无法预测。归纳头在训练后期突然出现（“相变”，Olsson 等，2022）；自带的模型还没有
-到那一步，所以最多只能看到一条很淡的斜带。GPT-2 small 的中间几层有清晰的归纳头：
-设置 lesson_model = "gpt2" 再运行这一步（见最后一步）。
+根本无法预测。归纳头在训练后期突然出现（“相变”，Olsson 等，2022）。自带的模型在预训练
+第二阶段、大约第 9000 步之后经历了这一相变（data/README.md 里有相变前后的探针结果），
+所以它的斜带应该清晰可见。GPT-2 small 的中间几层有多得多的归纳头：设置
+lesson_model = "gpt2" 再运行这一步（见最后一步）。
 
 练习：n = 20 时，归纳头从查询位置 25 出发看哪个键的位置？]],
       },
       code = [==[
 n = 20
 function induction_target(query) return query - n + 1 end
+-- n distinct tokens of everyday characters in a random order, after
+-- <|endoftext|> when the tokenizer has it (one id), as the model was trained
+local pool, seen = {}, {}
+for _, id in ipairs(tok:encode("春夏秋冬东南西北山水风云花鸟日月天地人心江河湖海金木火土上下")) do
+  if not seen[id] then seen[id], pool[#pool + 1] = true, id end
+end
 attn.seed(9)
-local draw = attn.rand(n):table()
-local base = {}
--- ids past the 256 single bytes (whole characters and word pieces), when there are such
-local lo = model.config.vocab > 1000 and 256 or 0
-local hi = math.min(model.config.vocab - 1, 5000)          -- the last id may be <|endoftext|>
-for i = 1, n do base[i] = lo + math.floor(draw[i] * (hi - lo)) end
-repeated = {}
-for i = 1, n do repeated[i], repeated[n + i] = base[i], base[i] end
+local keys = attn.rand(#pool):table()
+local order = {}
+for i = 1, #pool do order[i] = i end
+table.sort(order, function(a, b) return keys[a] < keys[b] end)
+local start = tok:encode("<|endoftext|>")
+repeated = #start == 1 and {start[1]} or {}
+local b = #repeated                                         -- 1 with <|endoftext|>, else 0
+for i = 1, n do repeated[b + i], repeated[b + n + i] = pool[order[i]], pool[order[i]] end
+local T = b + 2 * n
 local rlogits, rrec = attn.no_grad(function() return model:forward(repeated, {record = true}) end)
-local stripe = attn.zeros(2 * n, 2 * n)
-for q = n + 1, 2 * n - 1 do stripe:set(q, induction_target(q), 1) end
+-- query b + n + i holds the second copy of token i, whose first copy's
+-- follower sits at b + i + 1: query - n + 1 again
+local stripe = attn.zeros(T, T)
+for q = b + n + 1, b + 2 * n - 1 do stripe:set(q, induction_target(q), 1) end
 ind_scores = head_scores(rrec, stripe, n - 1)
 ind_layer, ind_head = best_head(ind_scores)
 ind_map = rrec.attention[ind_layer][ind_head]
 print(string.format("best induction head: layer %d, head %d, score %.2f",
                     ind_layer, ind_head, ind_scores[ind_layer][ind_head]))
--- loss of predicting token t + 1 from the tokens up to t, per half
+-- loss of predicting token t + 1 from the tokens up to t, per copy
 local logp = rlogits:softmax(2):log():table()
 local first, second = 0, 0
-for t = 1, 2 * n - 1 do
+for t = b + 1, T - 1 do
   local l = -logp[t][repeated[t + 1] + 1]
-  if t < n then first = first + l / (n - 1) elseif t > n then second = second + l / (n - 1) end
+  if t < b + n then first = first + l / (n - 1) elseif t > b + n then second = second + l / (n - 1) end
 end
 print(string.format("loss on the first copy %.2f, on the second copy %.2f", first, second))
-if ind_scores[ind_layer][ind_head] < 0.3 then
-  print("no induction head here: no head puts even a third of its weight on the stripe")
+if ind_scores[ind_layer][ind_head] < 0.2 then    -- spreading evenly would give about 0.03
+  print("no induction head here: no head puts even a fifth of its weight on the stripe")
 end
 rep_labels = {}
-for i = 1, 2 * n do rep_labels[i] = tostring(i) end]==],
+for i = 1, #repeated do rep_labels[i] = tostring(i) end]==],
       picture = function(env)
         return env.ind_map, {rows = env.rep_labels, cols = env.rep_labels,
                              title = string.format("induction head L%d H%d on a repeated sequence",
@@ -417,7 +429,7 @@ for i = 1, 2 * n do rep_labels[i] = tostring(i) end]==],
         kind = "number",
         answer = function(env) return env.induction_target(25) end,
         tol = 0,
-        hint = {en = "query n + i looks at i + 1", zh = "查询 n + i 看 i + 1"},
+        hint = {en = "query q looks at q - n + 1", zh = "查询 q 看 q - n + 1"},
       },
     },
     { text = {

@@ -2,6 +2,7 @@
 --
 --   ./attnlab tools/pretrain.lua [--out DIR] [--steps N] [--eval-every N]
 --                                [--minutes M] [--warmup-repeats N] [--init DIR]
+--                                [--stop-after N]
 -- (`make pretrain` runs it with the defaults). Run from the top of the
 -- source tree. It reads data/corpus/ (see tools/corpus.sh and data/README.md),
 -- builds the byte-level BPE tokenizer (tools/bpe.lua), then trains with
@@ -12,7 +13,9 @@
 -- stops early at a chunk boundary once that much wall time has passed;
 -- --warmup-repeats N gives the first N batches random repeated spans only;
 -- --init DIR starts from the weights of a model this script saved before
--- (a second stage with other settings, or a run stopped early).
+-- (a second stage, or a run stopped early); --stop-after N ends the run
+-- after step N of a schedule still planned for --steps (the shipped model's
+-- second stage, see data/README.md).
 --
 -- Training windows are 128 tokens of the two languages (Chinese poems and
 -- sayings; WordNet's definitions and examples and six books of the King
@@ -40,7 +43,7 @@ local HP = {                     -- recorded in DIR/training.json and data/READM
 
 local function options(argv)
   local o = {out = "data/models/mini", steps = 8000, eval_every = 250, minutes = nil,
-             warmup_repeats = 0, init = nil}
+             warmup_repeats = 0, init = nil, stop_after = nil}
   local i = 1
   while i <= #argv do
     local k, v = argv[i], argv[i + 1]
@@ -50,13 +53,17 @@ local function options(argv)
     elseif k == "--minutes" then o.minutes = tonumber(v)
     elseif k == "--warmup-repeats" then o.warmup_repeats = math.tointeger(tonumber(v))
     elseif k == "--init" then o.init = v
+    elseif k == "--stop-after" then o.stop_after = math.tointeger(tonumber(v)) or 0
     else error("pretrain: unknown argument " .. tostring(k) ..
                " (known: --out DIR, --steps N, --eval-every N, --minutes M, " ..
-               "--warmup-repeats N, --init DIR)", 0) end
+               "--warmup-repeats N, --init DIR, --stop-after N)", 0) end
     if v == nil then error("pretrain: " .. k .. " needs a value", 0) end
     i = i + 2
   end
   if not o.steps or o.steps < 1 then error("pretrain: --steps must be a positive integer", 0) end
+  if o.stop_after ~= nil and o.stop_after < 1 then
+    error("pretrain: --stop-after must be a positive integer", 0)
+  end
   return o
 end
 
@@ -296,8 +303,9 @@ local function train_in_chunks(m, o, data)
   local sched = attn.optim.schedule(opt, {warmup = math.min(HP.warmup, o.steps // 10),
                                           total = o.steps, kind = "cosine", min_lr = HP.min_lr})
   local best, done, start, record = math.huge, 0, attn.clock(), {}
-  while done < o.steps do
-    local n = math.min(o.eval_every, o.steps - done)
+  local last = math.min(o.steps, o.stop_after or o.steps)
+  while done < last do
+    local n = math.min(o.eval_every, last - done)
     local hist = attn.train.fit(m, {train = data.train, steps = n, dev = data.dev,
                                     dev_steps = data.dev_steps, epochs = 1, opt = opt,
                                     sched = sched, loss = lm_loss, clip = HP.clip,
@@ -316,7 +324,7 @@ local function train_in_chunks(m, o, data)
       m:save(o.out)
       record = {steps = done, train_loss = hist.train_loss[1], dev_loss = dev_loss,
                 minutes = minutes, vocab = m.config.vocab, parameters = m:num_parameters(),
-                planned_steps = o.steps}
+                planned_steps = o.steps, init = o.init or "none"}
       for k, v in pairs(p) do record["probe_" .. k] = v end
       for k, v in pairs(HP) do record["hp_" .. k] = v end
       write_json(o.out .. "/training.json", record)

@@ -216,9 +216,7 @@ else
     -- after <|endoftext|> (every training window began so): some head
     -- favours the previous token beyond uniform attention (1/t at query t),
     -- and some head puts most of its weight on the first token (a sink),
-    -- which an untrained model does not. It has no clear previous-token head
-    -- and no induction head (data/README.md gives the figures), so neither
-    -- is asserted here.
+    -- which an untrained model does not.
     local poem = tok:encode("<|endoftext|>《静夜思》\n作者：李白\n床前明月光，疑是地上霜。\n" ..
                             "举头望明月，低头思故乡。\n")
     T.is(poem[1], c.vocab - 1, "<|endoftext|> in the text is the special token")
@@ -234,6 +232,34 @@ else
     local sink, sink_at = best(head_scores(rec, 2, function() return 1 end))
     T.ok(sink > 0.5, ("%s gives the first token a mean weight of %.2f (a sink: more " ..
          "than half)"):format(sink_at, sink))
+
+    -- induction: 30 distinct Chinese characters in a fixed shuffled order,
+    -- written twice after <|endoftext|>. From the second copy of the i-th,
+    -- an induction head looks at the token after its first copy; and the
+    -- model predicts the second copy far better than the first, which is
+    -- random to it.
+    local pool = tok:encode("春夏秋冬东南西北山水风云花鸟日月天地人心江河湖海金木火土上下")
+    T.is(#pool, 30, "30 common characters, one token each")
+    local n, rep = 30, {c.vocab - 1}
+    for i = 1, n do rep[1 + i] = pool[(i * 7) % #pool + 1] end   -- 7 is prime to 30: distinct
+    for i = 1, n do rep[1 + n + i] = rep[1 + i] end
+    local rlogits
+    rlogits, rec = attn.no_grad(function() return m:forward(rep, {record = true}) end)
+    -- query position n + 1 + i holds the second copy of the token at 1 + i;
+    -- the token after that first copy is at 2 + i
+    local ind, ind_at = best(head_scores(rec, n + 2, function(t)
+      return t < 2 * n + 1 and t - n + 1 or nil end))
+    T.ok(ind > 0.3, ("%s gives the induction target a mean weight of %.2f; uniform " ..
+         "attention would give under 0.03"):format(ind_at, ind))
+    local logp = rlogits:softmax(2):log():table()
+    local function copy_loss(from, to)
+      local sum = 0
+      for t = from, to do sum = sum - logp[t][rep[t + 1] + 1] end
+      return sum / (to - from + 1)
+    end
+    local first_copy, second_copy = copy_loss(2, n), copy_loss(n + 2, 2 * n)
+    T.ok(second_copy < first_copy - 2, ("second copy costs %.2f nats, first %.2f"):format(
+         second_copy, first_copy))
   end)
 end
 
