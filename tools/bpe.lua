@@ -98,20 +98,6 @@ end
 -- number of times the adjacent pair "a b" occurs (weighted by each word's
 -- count), holders[key] the set of words holding it. A merge then touches
 -- only the words that hold its pair, not the whole word list.
-local function pair_index(words)
-  local index = {counts = {}, holders = {}}
-  for i, w in ipairs(words) do
-    local s = w.syms
-    for k = 1, #s - 1 do
-      local key = s[k] .. " " .. s[k + 1]
-      index.counts[key] = (index.counts[key] or 0) + w.count
-      local h = index.holders[key]
-      if not h then h = {}; index.holders[key] = h end
-      h[i] = true
-    end
-  end
-  return index
-end
 
 -- Adds (sign 1) or removes (sign -1) word i's pairs from the index.
 local function count_pairs(index, words, i, sign)
@@ -129,6 +115,12 @@ local function count_pairs(index, words, i, sign)
       h[i] = nil
     end
   end
+end
+
+local function pair_index(words)
+  local index = {counts = {}, holders = {}}
+  for i in ipairs(words) do count_pairs(index, words, i, 1) end
+  return index
 end
 
 -- The most frequent pair; ties go to the pair that sorts first, so the
